@@ -1,0 +1,73 @@
+"""The embedded store: chDB (in-process ClickHouse) with its data in a local directory.
+
+chDB allows one data directory per process; this store owns the process's connection.
+Inserts go through Arrow (chDB's fastest path), which never turns an epoch into text.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import chdb
+import pyarrow as pa
+
+from vitalsight.exporters.batch import ColumnBatch
+from vitalsight.exporters.tables import RAW_TABLES
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATABASE = "vitalsight"
+
+
+class ChdbStore:
+    """chDB connection on one data directory, shared by the writer and the query endpoint."""
+
+    kind = "chdb"
+
+    def __init__(self, data_dir: str | Path, *, database: str = DEFAULT_DATABASE) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.database = database
+        self._lock = threading.Lock()  # chDB runs one statement at a time per connection
+        self._conn: Any = chdb.connect(str(self.data_dir))
+        self._conn.query(f"CREATE DATABASE IF NOT EXISTS {database}")
+        self._conn.query(f"USE {database}")
+        self._closed = False
+
+    def command(self, sql: str) -> None:
+        self.query(sql, output_format="TabSeparated")
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        table = pa.ipc.open_stream(self.query(sql, output_format="ArrowStream")).read_all()
+        return [tuple(row.values()) for row in table.to_pylist()]
+
+    def query(self, sql: str, *, output_format: str = "TabSeparated") -> bytes:
+        """Run any statement and return its output in a ClickHouse format, as bytes."""
+        with self._lock:
+            result = self._conn.query(sql, output_format)
+        return bytes(result.bytes()) if result is not None else b""
+
+    def insert(self, batch: ColumnBatch) -> None:
+        arrow_table = _to_arrow(batch)
+        columns = ", ".join(f"`{name}`" for name in arrow_table.column_names)
+        with self._lock:
+            # chDB's Python() table function reads the local variable by name.
+            self._conn.query(
+                f"INSERT INTO {batch.table} ({columns}) SELECT * FROM Python(arrow_table)"
+            )
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._lock:
+            self._conn.close()
+
+
+def _to_arrow(batch: ColumnBatch) -> pa.Table:
+    layout = RAW_TABLES[batch.table]
+    arrays = [pa.array(batch.columns[name], type=layout[name]) for name in batch.columns]
+    return pa.Table.from_arrays(arrays, names=list(batch.columns))

@@ -1,0 +1,29 @@
+"""The writer-side store interface, implemented by the embedded and the server store.
+
+Only the writer knows which store it has; readers use the ClickHouse HTTP protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from vitalsight.exporters.batch import ColumnBatch
+
+
+class Store(Protocol):
+    """Where the exporter writes. Both implementations run the same SQL."""
+
+    kind: str
+    database: str
+
+    def command(self, sql: str) -> None:
+        """Run a statement that returns nothing (DDL, ALTER)."""
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run a small query and return its rows (schema bookkeeping only)."""
+
+    def insert(self, batch: ColumnBatch) -> None:
+        """Insert one column batch with the store's fastest codec."""
+
+    def close(self) -> None:
+        """Release the store; idempotent."""
