@@ -43,8 +43,8 @@ WHERE EventName = 'browser.page_view';
 CREATE MATERIALIZED VIEW IF NOT EXISTS rum_page_views_from_document_load_mv TO rum_page_views AS
 WITH
     mapUpdate(ResourceAttributes, SpanAttributes) AS a,
-    mapFromArrays(Events.Name, arrayMap(t -> toUnixTimestamp64Nano(t) / 1e6, Events.Timestamp)) AS m,
-    (s, e) -> if(m[s] > 0 AND m[e] >= m[s], m[e] - m[s], NULL) AS span_ms
+    mapFromArrays(Events.Name, arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp)) AS m,
+    (s, e) -> if(m[s] > 0 AND m[e] >= m[s], (m[e] - m[s]) / 1e6, NULL) AS span_ms
 SELECT
     toDateTime64(Timestamp, 3) AS timestamp,
 -- @include context_select

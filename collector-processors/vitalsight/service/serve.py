@@ -1,0 +1,162 @@
+"""`vitalsight serve`: receivers → pipeline → exporter → store, plus the query endpoint.
+
+Start-up applies migrations and retention before any port opens, so a sender never gets
+an acknowledgement for data the schema cannot hold. Shut-down closes the receivers first,
+then flushes every acknowledged row, then closes the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from aiohttp import web
+
+from vitalsight.exporters.chdb_store import ChdbStore
+from vitalsight.exporters.exporter import ClickHouseExporter
+from vitalsight.exporters.query_endpoint import create_query_app
+from vitalsight.exporters.retention import apply_retention
+from vitalsight.exporters.schema import migrate
+from vitalsight.exporters.server_store import ClickHouseServerStore
+from vitalsight.exporters.store import Store
+from vitalsight.exporters.writer import BatchWriter
+from vitalsight.processors.pipeline import IngestPipeline
+from vitalsight.receivers.otlp_grpc import create_grpc_server
+from vitalsight.receivers.otlp_http import create_otlp_app
+from vitalsight.service.config import ServeConfig
+from vitalsight.service.selfmetrics import SelfMetrics
+
+logger = logging.getLogger(__name__)
+
+QUERY_PASSWORD_FILE = "query-password"
+GRPC_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class Listening:
+    otlp_http: str
+    otlp_grpc: str
+    query: str | None  # None with a ClickHouse server: query the server itself
+
+
+def open_store(config: ServeConfig) -> Store:
+    """The writer's store: a ClickHouse server when a URL is configured, else chDB."""
+    if config.clickhouse_url:
+        return ClickHouseServerStore(config.clickhouse_url, database=config.database)
+    return ChdbStore(config.data_dir, database=config.database)
+
+
+def query_password(config: ServeConfig) -> str:
+    """The configured password, or one generated once and kept in the data directory."""
+    if config.query_password:
+        return config.query_password
+    path = Path(config.data_dir) / QUERY_PASSWORD_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(18)
+    path.write_text(password + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return password
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+class VitalsightServer:
+    """Everything `vitalsight serve` runs, startable and stoppable from one event loop."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.metrics = SelfMetrics()
+        self._store: Store | None = None
+        self._exporter: ClickHouseExporter | None = None
+        self._otlp_runner: web.AppRunner | None = None
+        self._query_runner: web.AppRunner | None = None
+        self._grpc: grpc.aio.Server | None = None
+
+    async def start(self) -> Listening:
+        config = self.config
+        store = self._store = open_store(config)
+        migrate(store)
+        apply_retention(
+            store, raw_days=config.retention.raw_days, rollup_days=config.retention.rollup_days
+        )
+        limits = config.limits
+        writer = BatchWriter(
+            store,
+            queue_rows=limits.queue_rows,
+            flush_rows=limits.flush_rows,
+            flush_interval_s=limits.flush_interval_s,
+            metrics=self.metrics,
+        )
+        self._exporter = ClickHouseExporter(writer)
+        pipeline = IngestPipeline(self._exporter, metrics=self.metrics)
+        otlp_app = create_otlp_app(
+            pipeline,
+            limits=limits,
+            api_keys=config.api_keys,
+            cors_origins=config.cors_allowed_origins,
+            metrics=self.metrics,
+        )
+        self._otlp_runner, http_port = await self._serve_app(otlp_app, config.http_port)
+        self._grpc, grpc_port = create_grpc_server(
+            pipeline,
+            address=f"{config.host}:{config.grpc_port}",
+            max_message_bytes=limits.max_decompressed_bytes,
+            api_keys=config.api_keys,
+        )
+        await self._grpc.start()
+        query_url = None
+        if isinstance(store, ChdbStore):
+            app = create_query_app(store, user=config.query_user, password=query_password(config))
+            self._query_runner, query_port = await self._serve_app(app, config.query_port)
+            query_url = f"http://{config.host}:{query_port}"
+        return Listening(f"http://{config.host}:{http_port}", f"{config.host}:{grpc_port}", query_url)
+
+    async def _serve_app(self, app: web.Application, port: int) -> tuple[web.AppRunner, int]:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        sock = _bind(self.config.host, port)
+        await web.SockSite(runner, sock).start()
+        return runner, int(sock.getsockname()[1])
+
+    async def stop(self) -> None:
+        """Stop receiving, flush what was acknowledged, close the store."""
+        if self._grpc is not None:
+            await self._grpc.stop(GRPC_GRACE_S)
+        if self._otlp_runner is not None:
+            await self._otlp_runner.cleanup()
+        if self._exporter is not None:
+            await asyncio.to_thread(self._exporter.shutdown)
+        if self._query_runner is not None:
+            await self._query_runner.cleanup()
+        if self._store is not None:
+            self._store.close()
+
+
+async def serve_until_signalled(config: ServeConfig, announce: Callable[[Listening], None]) -> None:
+    server = VitalsightServer(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        announce(await server.start())
+        await stop.wait()
+    finally:
+        await server.stop()

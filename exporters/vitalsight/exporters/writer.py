@@ -1,0 +1,164 @@
+"""Batching writer: a bounded queue of accepted rows, flushed to the store by one thread.
+
+Rows are acknowledged to the sender once they are in this queue, so the queue never drops
+them: a failed insert is retried (with backoff) until it succeeds or the writer is closed,
+and while the queue is full `offer()` refuses new rows so receivers answer 503 instead of
+growing memory. `close()` flushes everything that was accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from vitalsight.exporters.batch import ColumnBatch
+from vitalsight.exporters.store import Store
+from vitalsight.service.selfmetrics import SelfMetrics
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_QUEUE_ROWS = 500_000
+DEFAULT_FLUSH_ROWS = 50_000
+DEFAULT_FLUSH_INTERVAL_S = 1.0
+_MAX_RETRY_DELAY_S = 5.0
+
+
+@dataclass
+class _Pending:
+    batch: ColumnBatch
+    since: float
+
+
+class BatchWriter:
+    """Accumulates column batches per table and inserts them on size or age."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        queue_rows: int = DEFAULT_QUEUE_ROWS,
+        flush_rows: int = DEFAULT_FLUSH_ROWS,
+        flush_interval_s: float = DEFAULT_FLUSH_INTERVAL_S,
+        metrics: SelfMetrics | None = None,
+    ) -> None:
+        self._store = store
+        self._capacity = queue_rows
+        self._flush_rows = flush_rows
+        self._flush_interval_s = flush_interval_s
+        self._metrics = metrics
+        self._cond = threading.Condition()
+        self._pending: dict[str, _Pending] = {}
+        self._queued_rows = 0  # pending + being inserted
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="vitalsight-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def queued_rows(self) -> int:
+        return self._queued_rows
+
+    def offer(self, batches: list[ColumnBatch]) -> bool:
+        """Queue the batches whole, or nothing when they would overflow the queue."""
+        rows = sum(batch.row_count for batch in batches)
+        with self._cond:
+            if self._closing or self._queued_rows + rows > self._capacity:
+                return False
+            now = time.monotonic()
+            for batch in batches:
+                if batch.row_count:
+                    self._add(batch, now)
+            self._queued_rows += rows
+            self._report_depth()
+            if any(p.batch.row_count >= self._flush_rows for p in self._pending.values()):
+                self._cond.notify()
+        return True
+
+    def _add(self, batch: ColumnBatch, now: float) -> None:
+        pending = self._pending.get(batch.table)
+        if pending is None:
+            self._pending[batch.table] = _Pending(ColumnBatch(batch.table), now)
+            pending = self._pending[batch.table]
+        pending.batch.extend(batch)
+
+    def force_flush(self, timeout_s: float = 30.0) -> bool:
+        """Block until every accepted row is written; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            for pending in self._pending.values():
+                pending.since = 0.0  # due now
+            self._cond.notify()
+            while self._queued_rows and time.monotonic() < deadline:
+                self._cond.wait(timeout=0.05)
+            return self._queued_rows == 0
+
+    def close(self, timeout_s: float = 60.0) -> None:
+        """Flush everything accepted, then stop. Idempotent."""
+        with self._cond:
+            if self._closing:
+                return
+            self._closing = True
+            self._cond.notify()
+        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            logger.error("writer did not finish flushing within %.0fs", timeout_s)
+
+    def _run(self) -> None:
+        while True:
+            due = self._take_due()
+            for batch in due:
+                self._insert_until_done(batch)
+            if due:
+                self._finish(due)
+                continue
+            with self._cond:
+                if self._closing and not self._pending:
+                    return
+                self._cond.wait(timeout=self._wait_time())
+
+    def _take_due(self) -> list[ColumnBatch]:
+        with self._cond:
+            now = time.monotonic()
+            due_tables = [
+                table
+                for table, p in self._pending.items()
+                if self._closing
+                or p.batch.row_count >= self._flush_rows
+                or now - p.since >= self._flush_interval_s
+            ]
+            return [self._pending.pop(table).batch for table in due_tables]
+
+    def _wait_time(self) -> float:
+        if not self._pending:
+            return self._flush_interval_s
+        oldest = min(p.since for p in self._pending.values())
+        return max(0.0, oldest + self._flush_interval_s - time.monotonic())
+
+    def _insert_until_done(self, batch: ColumnBatch) -> None:
+        delay = 0.1
+        while True:
+            started = time.perf_counter()
+            try:
+                self._store.insert(batch)
+            except Exception:
+                logger.exception("insert into %s failed; retrying in %.1fs", batch.table, delay)
+                if self._metrics:
+                    self._metrics.failed_flushes.labels(batch.table).inc()
+                time.sleep(delay)
+                delay = min(delay * 2, _MAX_RETRY_DELAY_S)
+                continue
+            if self._metrics:
+                self._metrics.flush_seconds.observe(time.perf_counter() - started)
+                self._metrics.written_rows.labels(batch.table).inc(batch.row_count)
+            return
+
+    def _finish(self, written: list[ColumnBatch]) -> None:
+        with self._cond:
+            self._queued_rows -= sum(batch.row_count for batch in written)
+            self._report_depth()
+            self._cond.notify_all()
+
+    def _report_depth(self) -> None:
+        if self._metrics:
+            self._metrics.queue_rows.set(self._queued_rows)
