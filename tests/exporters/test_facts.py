@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,8 @@ from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.encode import encode_logs, encode_traces
 from vitalsight.exporters.retention import apply_retention
 from vitalsight.exporters.schema import load_migrations, migrate
+from vitalsight.exporters.server_store import ClickHouseServerStore
+from vitalsight.exporters.store import Store
 from vitalsight.service.otlp_build import (
     client_span,
     event,
@@ -28,28 +31,39 @@ from vitalsight.service.otlp_build import (
 NOW = time.time_ns()
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbStore]:
-    chdb_store = ChdbStore(tmp_path_factory.mktemp("chdb"))
-    migrate(chdb_store)
-    yield chdb_store
-    chdb_store.close()
+SERVER_URL = os.environ.get("VITALSIGHT_TEST_CLICKHOUSE_URL")
 
 
-def one(store: ChdbStore, sql: str) -> tuple[object, ...]:
+@pytest.fixture(scope="module", params=["chdb", "clickhouse"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The same schema tests on both stores; the server one when a server is configured."""
+    if request.param == "chdb":
+        opened: Store = ChdbStore(tmp_path_factory.mktemp("chdb"))
+    elif SERVER_URL:
+        opened = ClickHouseServerStore(SERVER_URL, database=f"vitalsight_test_{uuid.uuid4().hex[:8]}")
+    else:
+        pytest.skip("no ClickHouse server here: set VITALSIGHT_TEST_CLICKHOUSE_URL to run")
+    migrate(opened)
+    yield opened
+    if isinstance(opened, ClickHouseServerStore):
+        opened.command(f"DROP DATABASE {opened.database}")
+    opened.close()
+
+
+def one(store: Store, sql: str) -> tuple[object, ...]:
     rows = store.rows(sql)
     assert len(rows) == 1, rows
     return rows[0]
 
 
-def test_migrations_apply_once(store: ChdbStore) -> None:
+def test_migrations_apply_once(store: Store) -> None:
     assert migrate(store) == []
     versions = [row[0] for row in store.rows(
         "SELECT version FROM vitalsight_schema_migrations ORDER BY version")]
     assert versions == [m.version for m in load_migrations()]
 
 
-def test_sdk_events_fill_every_fact_table(store: ChdbStore) -> None:
+def test_sdk_events_fill_every_fact_table(store: Store) -> None:
     ctx = {**CONTEXT, "browser.page.view_id": "pv-facts"}
     records = [
         event("browser.page_view", NOW, {**ctx, "browser.page_view.type": "navigation",
@@ -87,7 +101,7 @@ def test_sdk_events_fill_every_fact_table(store: ChdbStore) -> None:
         "https://cdn.shop.example/app.js", "script", 528_000, 1_900_000, "blocking")
 
 
-def test_error_fingerprint_ignores_numbers_in_messages(store: ChdbStore) -> None:
+def test_error_fingerprint_ignores_numbers_in_messages(store: Store) -> None:
     ctx = {**CONTEXT, "browser.page.view_id": "pv-fp"}
     records = [event("exception", NOW, {**ctx, "exception.type": "Error",
                                         "exception.message": f"order {n} not found"})
@@ -97,7 +111,7 @@ def test_error_fingerprint_ignores_numbers_in_messages(store: ChdbStore) -> None
                       "WHERE page_view_id = 'pv-fp'") == (1, 2)
 
 
-def test_semconv_body_form_web_vital_gets_threshold_rating(store: ChdbStore) -> None:
+def test_semconv_body_form_web_vital_gets_threshold_rating(store: Store) -> None:
     body = AnyValue(kvlist_value=KeyValueList(values=key_values(
         {"name": "cls", "value": 0.31, "delta": 0.31, "id": "v4-body-form"})))
     record = LogRecord(time_unix_nano=NOW, event_name="browser.web_vital", body=body,
@@ -107,7 +121,7 @@ def test_semconv_body_form_web_vital_gets_threshold_rating(store: ChdbStore) -> 
                       "WHERE page_view_id = 'pv-body'") == ("CLS", 0.31, "poor", "v4-body-form")
 
 
-def test_older_event_name_attribute_is_understood(store: ChdbStore) -> None:
+def test_older_event_name_attribute_is_understood(store: Store) -> None:
     record = LogRecord(time_unix_nano=NOW, attributes=key_values({
         **CONTEXT, "event.name": "browser.web_vital", "browser.page.view_id": "pv-old",
         "browser.web_vital.name": "INP", "browser.web_vital.value": 350.0}))
@@ -128,7 +142,7 @@ def timing_events(start: int, marks: dict[str, float]) -> list[Span.Event]:
     return [Span.Event(name=name, time_unix_nano=start + int(ms * 1e6)) for name, ms in marks.items()]
 
 
-def test_official_document_load_span_becomes_a_page_view(store: ChdbStore) -> None:
+def test_official_document_load_span_becomes_a_page_view(store: Store) -> None:
     span = Span(trace_id=os.urandom(16), span_id=os.urandom(8), name="documentLoad",
                 start_time_unix_nano=NOW, end_time_unix_nano=NOW + 2_000_000_000,
                 attributes=key_values({"http.url": "https://docs.example/guide/intro?x=1"}),
@@ -145,7 +159,7 @@ def test_official_document_load_span_becomes_a_page_view(store: ChdbStore) -> No
                    "desktop", "otel-session-1", 20.0, 45.0, 30.0, 229.0, 300.0, 1300.0)
 
 
-def test_official_fetch_span_with_older_http_conventions(store: ChdbStore) -> None:
+def test_official_fetch_span_with_older_http_conventions(store: Store) -> None:
     span = client_span(trace_id=os.urandom(16), span_id=os.urandom(8), name="HTTP GET",
                        start_ns=NOW, duration_ns=80_000_000, attributes={
                            "http.method": "GET", "http.status_code": 404,
@@ -158,7 +172,7 @@ def test_official_fetch_span_with_older_http_conventions(store: ChdbStore) -> No
         "https://api.example/v1/users/42/orders/9f86d081884c7d659a2feaa0c55ad015")
 
 
-def test_span_exception_events_become_errors(store: ChdbStore) -> None:
+def test_span_exception_events_become_errors(store: Store) -> None:
     span = Span(trace_id=os.urandom(16), span_id=os.urandom(8), name="click",
                 start_time_unix_nano=NOW, end_time_unix_nano=NOW + 1,
                 events=[Span.Event(name="exception", time_unix_nano=NOW, attributes=key_values({
@@ -169,7 +183,7 @@ def test_span_exception_events_become_errors(store: ChdbStore) -> None:
         "RangeError", "bad length", "span_event")
 
 
-def test_rollups_hold_weighted_quantiles(store: ChdbStore) -> None:
+def test_rollups_hold_weighted_quantiles(store: Store) -> None:
     ctx = {**CONTEXT, "browser.page.route": "/rollup-test"}
     values = [float(v) for v in range(100, 10_100, 100)]  # 100 … 10000 ms
     records = [event("browser.web_vital", NOW, {**ctx, "browser.web_vital.name": "LCP",
@@ -189,7 +203,7 @@ def test_rollups_hold_weighted_quantiles(store: ChdbStore) -> None:
     assert p75 == pytest.approx(7_500, rel=0.05)
 
 
-def test_retention_follows_the_configuration(store: ChdbStore) -> None:
+def test_retention_follows_the_configuration(store: Store) -> None:
     apply_retention(store, raw_days=30, rollup_days=395)
     assert apply_retention(store, raw_days=30, rollup_days=395) == []
     changed = apply_retention(store, raw_days=7, rollup_days=90)
