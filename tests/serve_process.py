@@ -38,10 +38,22 @@ class ServeProcess:
 
     def start(self) -> ServeProcess:
         args = [
-            sys.executable, "-m", "vitalsight.service.cli", "serve",
-            "--data-dir", str(self.data_dir),
-            "--http-port", "0", "--grpc-port", "0", "--query-port", "0",
-            "--query-user", QUERY_USER, "--query-password", QUERY_PASSWORD,
+            sys.executable,
+            "-m",
+            "vitalsight.service.cli",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--http-port",
+            "0",
+            "--grpc-port",
+            "0",
+            "--query-port",
+            "0",
+            "--query-user",
+            QUERY_USER,
+            "--query-password",
+            QUERY_PASSWORD,
             *self.extra_args,
         ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -94,8 +106,9 @@ class ServeProcess:
         finally:
             client.close()
 
-    def wait_for_count(self, table: str, expected: int, *, where: str = "1",
-                       timeout_s: float = 20.0) -> int:
+    def wait_for_count(
+        self, table: str, expected: int, *, where: str = "1", timeout_s: float = 20.0
+    ) -> int:
         """Poll until `table` has at least `expected` rows matching `where`."""
         deadline = time.monotonic() + timeout_s
         count = -1

@@ -26,21 +26,33 @@ def test_any_values_stringify_like_the_collector() -> None:
     assert any_value_to_str(AnyValue(double_value=0.25)) == "0.25"
     assert any_value_to_str(AnyValue(bytes_value=b"\x01\x02")) == "AQI="
     assert any_value_to_str(AnyValue()) == ""
-    array = AnyValue(array_value=ArrayValue(values=[AnyValue(int_value=1), AnyValue(string_value="x")]))
+    array = AnyValue(
+        array_value=ArrayValue(values=[AnyValue(int_value=1), AnyValue(string_value="x")])
+    )
     assert any_value_to_str(array) == '[1,"x"]'
-    kvlist = AnyValue(kvlist_value=KeyValueList(values=[
-        KeyValue(key="name", value=AnyValue(string_value="cls")),
-        KeyValue(key="value", value=AnyValue(double_value=0.12)),
-    ]))
+    kvlist = AnyValue(
+        kvlist_value=KeyValueList(
+            values=[
+                KeyValue(key="name", value=AnyValue(string_value="cls")),
+                KeyValue(key="value", value=AnyValue(double_value=0.12)),
+            ]
+        )
+    )
     assert any_value_to_str(kvlist) == '{"name":"cls","value":0.12}'
 
 
 def test_logs_keep_ids_as_hex_and_event_name_from_either_place() -> None:
-    newer = LogRecord(time_unix_nano=5, event_name="browser.web_vital",
-                      trace_id=bytes.fromhex("0af7651916cd43dd8448eb211c80319c"),
-                      span_id=bytes.fromhex("b7ad6b7169203331"), flags=0x101)
-    older = LogRecord(observed_time_unix_nano=7, attributes=[
-        KeyValue(key="event.name", value=AnyValue(string_value="exception"))])
+    newer = LogRecord(
+        time_unix_nano=5,
+        event_name="browser.web_vital",
+        trace_id=bytes.fromhex("0af7651916cd43dd8448eb211c80319c"),
+        span_id=bytes.fromhex("b7ad6b7169203331"),
+        flags=0x101,
+    )
+    older = LogRecord(
+        observed_time_unix_nano=7,
+        attributes=[KeyValue(key="event.name", value=AnyValue(string_value="exception"))],
+    )
     batch = encode_logs(logs_request({"service.name": "shop"}, [newer, older]), now_ns=99)
     cols = batch.columns
     assert cols["EventName"] == ["browser.web_vital", "exception"]
@@ -59,11 +71,23 @@ def test_log_without_any_time_gets_the_receive_time() -> None:
 
 def test_spans_with_events_links_and_status() -> None:
     span = Span(
-        trace_id=b"\x01" * 16, span_id=b"\x02" * 8, parent_span_id=b"\x03" * 8, name="GET",
-        kind=Span.SPAN_KIND_CLIENT, start_time_unix_nano=1_000, end_time_unix_nano=3_500,
+        trace_id=b"\x01" * 16,
+        span_id=b"\x02" * 8,
+        parent_span_id=b"\x03" * 8,
+        name="GET",
+        kind=Span.SPAN_KIND_CLIENT,
+        start_time_unix_nano=1_000,
+        end_time_unix_nano=3_500,
         status=Status(code=Status.STATUS_CODE_ERROR, message="boom"),
-        events=[Span.Event(time_unix_nano=2_000, name="exception", attributes=[
-            KeyValue(key="exception.type", value=AnyValue(string_value="TypeError"))])],
+        events=[
+            Span.Event(
+                time_unix_nano=2_000,
+                name="exception",
+                attributes=[
+                    KeyValue(key="exception.type", value=AnyValue(string_value="TypeError"))
+                ],
+            )
+        ],
         links=[Span.Link(trace_id=b"\x04" * 16, span_id=b"\x05" * 8)],
     )
     cols = encode_traces(traces_request({"service.name": "shop"}, [span])).columns
@@ -86,8 +110,9 @@ def test_metrics_split_by_kind_and_count_unsupported() -> None:
     total.sum.data_points.add(as_double=1.5)
     total.sum.is_monotonic = True
     histogram = scope.metrics.add(name="h")
-    histogram.histogram.data_points.add(count=3, sum=6.0, bucket_counts=[1, 2],
-                                        explicit_bounds=[5.0])
+    histogram.histogram.data_points.add(
+        count=3, sum=6.0, bucket_counts=[1, 2], explicit_bounds=[5.0]
+    )
     scope.metrics.add(name="e").exponential_histogram.data_points.add(count=1)
     encoded = encode_metrics(request)
     assert encoded.gauge.columns["Value"] == [3.0]
@@ -95,7 +120,10 @@ def test_metrics_split_by_kind_and_count_unsupported() -> None:
     assert encoded.histogram.columns["BucketCounts"] == [[1, 2]]
     assert encoded.unsupported_points == 1
     assert [b.table for b in encoded.batches] == [
-        "otel_metrics_gauge", "otel_metrics_sum", "otel_metrics_histogram"]
+        "otel_metrics_gauge",
+        "otel_metrics_sum",
+        "otel_metrics_histogram",
+    ]
 
 
 def test_empty_request_encodes_to_no_rows() -> None:

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue, KeyValueList
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValueList
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
@@ -35,12 +35,16 @@ SERVER_URL = os.environ.get("VITALSIGHT_TEST_CLICKHOUSE_URL")
 
 
 @pytest.fixture(scope="module", params=["chdb", "clickhouse"])
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
     """The same schema tests on both stores; the server one when a server is configured."""
     if request.param == "chdb":
         opened: Store = ChdbStore(tmp_path_factory.mktemp("chdb"))
     elif SERVER_URL:
-        opened = ClickHouseServerStore(SERVER_URL, database=f"vitalsight_test_{uuid.uuid4().hex[:8]}")
+        opened = ClickHouseServerStore(
+            SERVER_URL, database=f"vitalsight_test_{uuid.uuid4().hex[:8]}"
+        )
     else:
         pytest.skip("no ClickHouse server here: set VITALSIGHT_TEST_CLICKHOUSE_URL to run")
     migrate(opened)
@@ -58,143 +62,296 @@ def one(store: Store, sql: str) -> tuple[object, ...]:
 
 def test_migrations_apply_once(store: Store) -> None:
     assert migrate(store) == []
-    versions = [row[0] for row in store.rows(
-        "SELECT version FROM vitalsight_schema_migrations ORDER BY version")]
+    versions = [
+        row[0]
+        for row in store.rows("SELECT version FROM vitalsight_schema_migrations ORDER BY version")
+    ]
     assert versions == [m.version for m in load_migrations()]
 
 
 def test_sdk_events_fill_every_fact_table(store: Store) -> None:
     ctx = {**CONTEXT, "browser.page.view_id": "pv-facts"}
     records = [
-        event("browser.page_view", NOW, {**ctx, "browser.page_view.type": "navigation",
-              "browser.page.url": "https://shop.example/results?q=secret#top",
-              "browser.navigation_timing.dns": 12.5, "browser.navigation_timing.ttfb": 310.0,
-              "browser.navigation_timing.load": 2100.0}),
-        event("exception", NOW, {**ctx, "exception.type": "TypeError",
-              "exception.message": "Cannot read properties of undefined (reading 'id') 42",
-              "exception.stacktrace": "TypeError: x\n    at cart (cart.ts:88:13)",
-              "vitalsight.error.source": "unhandledrejection"}),
-        event("browser.long_task", NOW, {**ctx, "browser.long_task.duration": 180.0,
-              "browser.long_task.type": "long-animation-frame",
-              "browser.long_task.blocking_duration": 130.0,
-              "browser.long_task.script_url": "https://cdn.shop.example/checkout.js"}),
-        event("browser.resource.timing", NOW, {**ctx,
-              "url.full": "https://cdn.shop.example/app.js?v=3",
-              "browser.resource.initiator_type": "script",
-              "browser.resource.transfer_size": 528_000, "browser.resource.encoded_body_size": 527_000,
-              "browser.resource.decoded_body_size": 1_900_000, "browser.resource.duration": 420.0,
-              "browser.resource.render_blocking": "blocking"}),
+        event(
+            "browser.page_view",
+            NOW,
+            {
+                **ctx,
+                "browser.page_view.type": "navigation",
+                "browser.page.url": "https://shop.example/results?q=secret#top",
+                "browser.navigation_timing.dns": 12.5,
+                "browser.navigation_timing.ttfb": 310.0,
+                "browser.navigation_timing.load": 2100.0,
+            },
+        ),
+        event(
+            "exception",
+            NOW,
+            {
+                **ctx,
+                "exception.type": "TypeError",
+                "exception.message": "Cannot read properties of undefined (reading 'id') 42",
+                "exception.stacktrace": "TypeError: x\n    at cart (cart.ts:88:13)",
+                "vitalsight.error.source": "unhandledrejection",
+            },
+        ),
+        event(
+            "browser.long_task",
+            NOW,
+            {
+                **ctx,
+                "browser.long_task.duration": 180.0,
+                "browser.long_task.type": "long-animation-frame",
+                "browser.long_task.blocking_duration": 130.0,
+                "browser.long_task.script_url": "https://cdn.shop.example/checkout.js",
+            },
+        ),
+        event(
+            "browser.resource.timing",
+            NOW,
+            {
+                **ctx,
+                "url.full": "https://cdn.shop.example/app.js?v=3",
+                "browser.resource.initiator_type": "script",
+                "browser.resource.transfer_size": 528_000,
+                "browser.resource.encoded_body_size": 527_000,
+                "browser.resource.decoded_body_size": 1_900_000,
+                "browser.resource.duration": 420.0,
+                "browser.resource.render_blocking": "blocking",
+            },
+        ),
     ]
     store.insert(encode_logs(logs_request(RESOURCE, records)))
     where = "page_view_id = 'pv-facts'"
-    assert one(store, f"SELECT url, view_type, dns_ms, ttfb_ms, load_ms, connect_ms "
-                      f"FROM rum_page_views WHERE {where}") == (
-        "https://shop.example/results", "navigation", 12.5, 310.0, 2100.0, None)
-    error = one(store, f"SELECT type, source, length(fingerprint), stack FROM rum_errors WHERE {where}")
-    assert error == ("TypeError", "unhandledrejection", 16,
-                     "TypeError: x\n    at cart (cart.ts:88:13)")
-    assert one(store, f"SELECT kind, duration_ms, blocking_ms, script_url FROM rum_long_tasks "
-                      f"WHERE {where}") == (
-        "long-animation-frame", 180.0, 130.0, "https://cdn.shop.example/checkout.js")
-    assert one(store, f"SELECT url, initiator_type, transfer_size, decoded_size, render_blocking "
-                      f"FROM rum_resources WHERE {where}") == (
-        "https://cdn.shop.example/app.js", "script", 528_000, 1_900_000, "blocking")
+    assert one(
+        store,
+        f"SELECT url, view_type, dns_ms, ttfb_ms, load_ms, connect_ms "
+        f"FROM rum_page_views WHERE {where}",
+    ) == ("https://shop.example/results", "navigation", 12.5, 310.0, 2100.0, None)
+    error = one(
+        store, f"SELECT type, source, length(fingerprint), stack FROM rum_errors WHERE {where}"
+    )
+    assert error == (
+        "TypeError",
+        "unhandledrejection",
+        16,
+        "TypeError: x\n    at cart (cart.ts:88:13)",
+    )
+    assert one(
+        store,
+        f"SELECT kind, duration_ms, blocking_ms, script_url FROM rum_long_tasks WHERE {where}",
+    ) == ("long-animation-frame", 180.0, 130.0, "https://cdn.shop.example/checkout.js")
+    assert one(
+        store,
+        f"SELECT url, initiator_type, transfer_size, decoded_size, render_blocking "
+        f"FROM rum_resources WHERE {where}",
+    ) == ("https://cdn.shop.example/app.js", "script", 528_000, 1_900_000, "blocking")
 
 
 def test_error_fingerprint_ignores_numbers_in_messages(store: Store) -> None:
     ctx = {**CONTEXT, "browser.page.view_id": "pv-fp"}
-    records = [event("exception", NOW, {**ctx, "exception.type": "Error",
-                                        "exception.message": f"order {n} not found"})
-               for n in (17, 9_000)]
+    records = [
+        event(
+            "exception",
+            NOW,
+            {**ctx, "exception.type": "Error", "exception.message": f"order {n} not found"},
+        )
+        for n in (17, 9_000)
+    ]
     store.insert(encode_logs(logs_request(RESOURCE, records)))
-    assert one(store, "SELECT uniqExact(fingerprint), count() FROM rum_errors "
-                      "WHERE page_view_id = 'pv-fp'") == (1, 2)
+    assert one(
+        store, "SELECT uniqExact(fingerprint), count() FROM rum_errors WHERE page_view_id = 'pv-fp'"
+    ) == (1, 2)
 
 
 def test_semconv_body_form_web_vital_gets_threshold_rating(store: Store) -> None:
-    body = AnyValue(kvlist_value=KeyValueList(values=key_values(
-        {"name": "cls", "value": 0.31, "delta": 0.31, "id": "v4-body-form"})))
-    record = LogRecord(time_unix_nano=NOW, event_name="browser.web_vital", body=body,
-                       attributes=key_values({**CONTEXT, "browser.page.view_id": "pv-body"}))
+    body = AnyValue(
+        kvlist_value=KeyValueList(
+            values=key_values({"name": "cls", "value": 0.31, "delta": 0.31, "id": "v4-body-form"})
+        )
+    )
+    record = LogRecord(
+        time_unix_nano=NOW,
+        event_name="browser.web_vital",
+        body=body,
+        attributes=key_values({**CONTEXT, "browser.page.view_id": "pv-body"}),
+    )
     store.insert(encode_logs(logs_request(RESOURCE, [record])))
-    assert one(store, "SELECT name, value, rating, metric_id FROM rum_vitals "
-                      "WHERE page_view_id = 'pv-body'") == ("CLS", 0.31, "poor", "v4-body-form")
+    assert one(
+        store,
+        "SELECT name, value, rating, metric_id FROM rum_vitals WHERE page_view_id = 'pv-body'",
+    ) == ("CLS", 0.31, "poor", "v4-body-form")
 
 
 def test_older_event_name_attribute_is_understood(store: Store) -> None:
-    record = LogRecord(time_unix_nano=NOW, attributes=key_values({
-        **CONTEXT, "event.name": "browser.web_vital", "browser.page.view_id": "pv-old",
-        "browser.web_vital.name": "INP", "browser.web_vital.value": 350.0}))
+    record = LogRecord(
+        time_unix_nano=NOW,
+        attributes=key_values(
+            {
+                **CONTEXT,
+                "event.name": "browser.web_vital",
+                "browser.page.view_id": "pv-old",
+                "browser.web_vital.name": "INP",
+                "browser.web_vital.value": 350.0,
+            }
+        ),
+    )
     store.insert(encode_logs(logs_request(RESOURCE, [record])))
     assert one(store, "SELECT name, rating FROM rum_vitals WHERE page_view_id = 'pv-old'") == (
-        "INP", "needs-improvement")
+        "INP",
+        "needs-improvement",
+    )
 
 
 def official_resource() -> dict[str, str]:
     """What the official OpenTelemetry web SDK puts on its resource."""
-    return {"service.name": "otel-web", "service.version": "2.0.0",
-            "telemetry.sdk.language": "webjs", "telemetry.sdk.name": "opentelemetry",
-            "deployment.environment": "staging", "browser.mobile": "false",
-            "browser.platform": "macOS", "session.id": "otel-session-1"}
+    return {
+        "service.name": "otel-web",
+        "service.version": "2.0.0",
+        "telemetry.sdk.language": "webjs",
+        "telemetry.sdk.name": "opentelemetry",
+        "deployment.environment": "staging",
+        "browser.mobile": "false",
+        "browser.platform": "macOS",
+        "session.id": "otel-session-1",
+    }
 
 
 def timing_events(start: int, marks: dict[str, float]) -> list[Span.Event]:
-    return [Span.Event(name=name, time_unix_nano=start + int(ms * 1e6)) for name, ms in marks.items()]
+    return [
+        Span.Event(name=name, time_unix_nano=start + int(ms * 1e6)) for name, ms in marks.items()
+    ]
 
 
 def test_official_document_load_span_becomes_a_page_view(store: Store) -> None:
-    span = Span(trace_id=os.urandom(16), span_id=os.urandom(8), name="documentLoad",
-                start_time_unix_nano=NOW, end_time_unix_nano=NOW + 2_000_000_000,
-                attributes=key_values({"http.url": "https://docs.example/guide/intro?x=1"}),
-                events=timing_events(NOW, {
-                    "fetchStart": 0, "domainLookupStart": 5, "domainLookupEnd": 25,
-                    "connectStart": 25, "secureConnectionStart": 40, "connectEnd": 70,
-                    "requestStart": 71, "responseStart": 300, "responseEnd": 350,
-                    "domComplete": 1200, "loadEventEnd": 1300}))
+    span = Span(
+        trace_id=os.urandom(16),
+        span_id=os.urandom(8),
+        name="documentLoad",
+        start_time_unix_nano=NOW,
+        end_time_unix_nano=NOW + 2_000_000_000,
+        attributes=key_values({"http.url": "https://docs.example/guide/intro?x=1"}),
+        events=timing_events(
+            NOW,
+            {
+                "fetchStart": 0,
+                "domainLookupStart": 5,
+                "domainLookupEnd": 25,
+                "connectStart": 25,
+                "secureConnectionStart": 40,
+                "connectEnd": 70,
+                "requestStart": 71,
+                "responseStart": 300,
+                "responseEnd": 350,
+                "domComplete": 1200,
+                "loadEventEnd": 1300,
+            },
+        ),
+    )
     store.insert(encode_traces(traces_request(official_resource(), [span])))
-    row = one(store, "SELECT route, url, environment, os, device, session_id, dns_ms, "
-                     "connect_ms, tls_ms, request_ms, ttfb_ms, load_ms FROM rum_page_views "
-                     "WHERE app = 'otel-web'")
-    assert row == ("/guide/intro", "https://docs.example/guide/intro", "staging", "macOS",
-                   "desktop", "otel-session-1", 20.0, 45.0, 30.0, 229.0, 300.0, 1300.0)
+    row = one(
+        store,
+        "SELECT route, url, environment, os, device, session_id, dns_ms, "
+        "connect_ms, tls_ms, request_ms, ttfb_ms, load_ms FROM rum_page_views "
+        "WHERE app = 'otel-web'",
+    )
+    assert row == (
+        "/guide/intro",
+        "https://docs.example/guide/intro",
+        "staging",
+        "macOS",
+        "desktop",
+        "otel-session-1",
+        20.0,
+        45.0,
+        30.0,
+        229.0,
+        300.0,
+        1300.0,
+    )
 
 
 def test_official_fetch_span_with_older_http_conventions(store: Store) -> None:
-    span = client_span(trace_id=os.urandom(16), span_id=os.urandom(8), name="HTTP GET",
-                       start_ns=NOW, duration_ns=80_000_000, attributes={
-                           "http.method": "GET", "http.status_code": 404,
-                           "http.url": "https://api.example/v1/users/42/orders/9f86d081884c7d659a2feaa0c55ad015?y=2"})
-    store.insert(encode_traces(traces_request({**official_resource(), "service.name": "otel-fetch"},
-                                              [span])))
-    assert one(store, "SELECT url_template, method, status, duration_ms, server_address, url "
-                      "FROM rum_requests WHERE app = 'otel-fetch'") == (
-        "/v1/users/:id/orders/:hash", "GET", 404, 80.0, "api.example",
-        "https://api.example/v1/users/42/orders/9f86d081884c7d659a2feaa0c55ad015")
+    span = client_span(
+        trace_id=os.urandom(16),
+        span_id=os.urandom(8),
+        name="HTTP GET",
+        start_ns=NOW,
+        duration_ns=80_000_000,
+        attributes={
+            "http.method": "GET",
+            "http.status_code": 404,
+            "http.url": "https://api.example/v1/users/42/orders/9f86d081884c7d659a2feaa0c55ad015?y=2",
+        },
+    )
+    store.insert(
+        encode_traces(traces_request({**official_resource(), "service.name": "otel-fetch"}, [span]))
+    )
+    assert one(
+        store,
+        "SELECT url_template, method, status, duration_ms, server_address, url "
+        "FROM rum_requests WHERE app = 'otel-fetch'",
+    ) == (
+        "/v1/users/:id/orders/:hash",
+        "GET",
+        404,
+        80.0,
+        "api.example",
+        "https://api.example/v1/users/42/orders/9f86d081884c7d659a2feaa0c55ad015",
+    )
 
 
 def test_span_exception_events_become_errors(store: Store) -> None:
-    span = Span(trace_id=os.urandom(16), span_id=os.urandom(8), name="click",
-                start_time_unix_nano=NOW, end_time_unix_nano=NOW + 1,
-                events=[Span.Event(name="exception", time_unix_nano=NOW, attributes=key_values({
-                    "exception.type": "RangeError", "exception.message": "bad length"}))])
-    store.insert(encode_traces(traces_request({**official_resource(), "service.name": "otel-exc"},
-                                              [span])))
+    span = Span(
+        trace_id=os.urandom(16),
+        span_id=os.urandom(8),
+        name="click",
+        start_time_unix_nano=NOW,
+        end_time_unix_nano=NOW + 1,
+        events=[
+            Span.Event(
+                name="exception",
+                time_unix_nano=NOW,
+                attributes=key_values(
+                    {"exception.type": "RangeError", "exception.message": "bad length"}
+                ),
+            )
+        ],
+    )
+    store.insert(
+        encode_traces(traces_request({**official_resource(), "service.name": "otel-exc"}, [span]))
+    )
     assert one(store, "SELECT type, message, source FROM rum_errors WHERE app = 'otel-exc'") == (
-        "RangeError", "bad length", "span_event")
+        "RangeError",
+        "bad length",
+        "span_event",
+    )
 
 
 def test_rollups_hold_weighted_quantiles(store: Store) -> None:
     ctx = {**CONTEXT, "browser.page.route": "/rollup-test"}
     values = [float(v) for v in range(100, 10_100, 100)]  # 100 … 10000 ms
-    records = [event("browser.web_vital", NOW, {**ctx, "browser.web_vital.name": "LCP",
-                                                "browser.web_vital.value": v,
-                                                "vitalsight.sample_rate": 0.1})
-               for v in values]
+    records = [
+        event(
+            "browser.web_vital",
+            NOW,
+            {
+                **ctx,
+                "browser.web_vital.name": "LCP",
+                "browser.web_vital.value": v,
+                "vitalsight.sample_rate": 0.1,
+            },
+        )
+        for v in values
+    ]
     store.insert(encode_logs(logs_request(RESOURCE, records)))
-    samples, weight, good, poor, quantiles = one(store, """
+    samples, weight, good, poor, quantiles = one(
+        store,
+        """
         SELECT sum(samples), sum(weight), sum(good), sum(poor),
                quantilesTDigestWeightedMerge(0.5, 0.75, 0.95, 0.99)(value_quantiles)
-        FROM rum_vitals_1m WHERE route = '/rollup-test' AND name = 'LCP'""")
+        FROM rum_vitals_1m WHERE route = '/rollup-test' AND name = 'LCP'""",
+    )
     assert samples == 100
     assert weight == pytest.approx(1000.0)  # each sampled row stands for 10
     assert good == pytest.approx(250.0) and poor == pytest.approx(600.0)
@@ -208,6 +365,9 @@ def test_retention_follows_the_configuration(store: Store) -> None:
     assert apply_retention(store, raw_days=30, rollup_days=395) == []
     changed = apply_retention(store, raw_days=7, rollup_days=90)
     assert "otel_logs" in changed and "rum_vitals_1m" in changed
-    engine = one(store, "SELECT engine_full FROM system.tables "
-                        "WHERE database = currentDatabase() AND name = 'rum_vitals'")[0]
+    engine = one(
+        store,
+        "SELECT engine_full FROM system.tables "
+        "WHERE database = currentDatabase() AND name = 'rum_vitals'",
+    )[0]
     assert "TTL toDateTime(timestamp) + toIntervalDay(7)" in str(engine)

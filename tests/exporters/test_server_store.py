@@ -42,10 +42,17 @@ class RecordingClient:
         self.queries.append(sql)
         return _Result([])
 
-    def insert(self, table: str, data: list[list[Any]], *, column_names: list[str],
-               column_oriented: bool) -> None:
-        self.inserts.append({"table": table, "data": data, "column_names": column_names,
-                             "column_oriented": column_oriented})
+    def insert(
+        self, table: str, data: list[list[Any]], *, column_names: list[str], column_oriented: bool
+    ) -> None:
+        self.inserts.append(
+            {
+                "table": table,
+                "data": data,
+                "column_names": column_names,
+                "column_oriented": column_oriented,
+            }
+        )
 
     def close(self) -> None:
         self.closed = True
@@ -59,8 +66,13 @@ def recorded() -> tuple[ClickHouseServerStore, RecordingClient]:
 
 def test_url_gives_client_settings() -> None:
     assert client_settings_from_url("https://writer:s%40cret@ch.example:9443/rum") == {
-        "host": "ch.example", "port": 9443, "username": "writer", "password": "s@cret",
-        "secure": True, "database": "rum"}
+        "host": "ch.example",
+        "port": 9443,
+        "username": "writer",
+        "password": "s@cret",
+        "secure": True,
+        "database": "rum",
+    }
     assert client_settings_from_url("http://ch:8123")["database"] == "default"
     with pytest.raises(ValueError, match="must be http"):
         client_settings_from_url("tcp://ch:9000")
@@ -69,9 +81,14 @@ def test_url_gives_client_settings() -> None:
 def test_migrations_send_the_shared_sql_in_order(recorded: tuple[Any, RecordingClient]) -> None:
     store, client = recorded
     migrate(store)
-    expected = [cmd for m in load_migrations() for cmd in (
-        *m.statements,
-        f"INSERT INTO {MIGRATIONS_TABLE} (version, name) VALUES ({m.version}, '{m.name}')")]
+    expected = [
+        cmd
+        for m in load_migrations()
+        for cmd in (
+            *m.statements,
+            f"INSERT INTO {MIGRATIONS_TABLE} (version, name) VALUES ({m.version}, '{m.name}')",
+        )
+    ]
     assert client.commands[0].startswith(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE}")
     assert client.commands[1:] == expected
     assert client.queries == [f"SELECT version FROM {MIGRATIONS_TABLE}"]
@@ -105,25 +122,35 @@ def test_insert_native_bytes_round_trip_in_chdb(
     assert call["data"][0] == [event_ns, event_ns + 1_000_000]  # integer ns ticks
     assert isinstance(call["data"][call["column_names"].index("LogAttributes")][0], dict)
 
-    types = dict(chdb_store.rows("SELECT name, type FROM system.columns "
-                                 "WHERE database = currentDatabase() AND table = 'otel_logs'"))
-    context = InsertContext("otel_logs", call["column_names"],
-                            [get_from_name(types[name]) for name in call["column_names"]],
-                            call["data"], column_oriented=True)
+    types = dict(
+        chdb_store.rows(
+            "SELECT name, type FROM system.columns "
+            "WHERE database = currentDatabase() AND table = 'otel_logs'"
+        )
+    )
+    context = InsertContext(
+        "otel_logs",
+        call["column_names"],
+        [get_from_name(types[name]) for name in call["column_names"]],
+        call["data"],
+        column_oriented=True,
+    )
     body = b"".join(NativeTransform.build_insert(context))
     # The HTTP body clickhouse-connect sends: the statement, then Native blocks.
     columns = ", ".join(f"`{name}`" for name in call["column_names"])
     statement = f"INSERT INTO otel_logs ({columns}) FORMAT Native\n".encode()
     assert body.startswith(statement)
-    with chdb_store._conn.send_insert(f"INSERT INTO otel_logs ({columns})", "Native") as inserter:  # noqa: SLF001
-        inserter.append(body[len(statement):])
+    with chdb_store._conn.send_insert(f"INSERT INTO otel_logs ({columns})", "Native") as inserter:
+        inserter.append(body[len(statement) :])
         inserter.finish()
     assert chdb_store.rows(
         "SELECT toUnixTimestamp64Nano(Timestamp), LogAttributes['browser.web_vital.id'] "
         "FROM otel_logs WHERE startsWith(LogAttributes['browser.web_vital.id'], 'native') "
-        "ORDER BY Timestamp") == [(event_ns, "native-0"), (event_ns + 1_000_000, "native-1")]
-    assert chdb_store.rows("SELECT count() FROM rum_vitals WHERE startsWith(metric_id, 'native')"
-                           ) == [(2,)]
+        "ORDER BY Timestamp"
+    ) == [(event_ns, "native-0"), (event_ns + 1_000_000, "native-1")]
+    assert chdb_store.rows(
+        "SELECT count() FROM rum_vitals WHERE startsWith(metric_id, 'native')"
+    ) == [(2,)]
 
 
 def test_close_is_idempotent(recorded: tuple[Any, RecordingClient]) -> None:

@@ -65,8 +65,10 @@ def batch(marker: str, rows: int) -> ColumnBatch:
 
 
 def stored(store: ChdbStore, marker: str) -> int:
-    sql = ("SELECT count() FROM otel_logs "
-           f"WHERE startsWith(LogAttributes['browser.web_vital.id'], '{marker}-')")
+    sql = (
+        "SELECT count() FROM otel_logs "
+        f"WHERE startsWith(LogAttributes['browser.web_vital.id'], '{marker}-')"
+    )
     return int(store.rows(sql)[0][0])
 
 
@@ -91,8 +93,9 @@ def test_flushes_on_age(gated: GatedStore, chdb_store: ChdbStore) -> None:
     writer.close()
 
 
-def test_refuses_whole_batches_when_full_and_recovers(gated: GatedStore,
-                                                      chdb_store: ChdbStore) -> None:
+def test_refuses_whole_batches_when_full_and_recovers(
+    gated: GatedStore, chdb_store: ChdbStore
+) -> None:
     gated.open.clear()  # the store is stuck
     writer = BatchWriter(gated, queue_rows=5, flush_rows=1, flush_interval_s=0.01)
     assert writer.offer([batch("full-a", 4)])
@@ -104,7 +107,12 @@ def test_refuses_whole_batches_when_full_and_recovers(gated: GatedStore,
     assert writer.offer([batch("full-e", 5)])  # room again
     writer.close()
     assert [stored(chdb_store, m) for m in ("full-a", "full-b", "full-c", "full-d", "full-e")] == [
-        4, 0, 1, 0, 5]
+        4,
+        0,
+        1,
+        0,
+        5,
+    ]
 
 
 def test_failed_inserts_are_retried_not_dropped(gated: GatedStore, chdb_store: ChdbStore) -> None:
@@ -117,8 +125,9 @@ def test_failed_inserts_are_retried_not_dropped(gated: GatedStore, chdb_store: C
     writer.close()
 
 
-def test_close_writes_everything_accepted_and_is_idempotent(gated: GatedStore,
-                                                            chdb_store: ChdbStore) -> None:
+def test_close_writes_everything_accepted_and_is_idempotent(
+    gated: GatedStore, chdb_store: ChdbStore
+) -> None:
     writer = BatchWriter(gated, flush_rows=10_000, flush_interval_s=600)
     for i in range(5):
         assert writer.offer([batch(f"close{i}", 2)])

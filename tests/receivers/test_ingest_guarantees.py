@@ -41,9 +41,10 @@ def test_zip_bomb_is_413(limited_server: ServeProcess) -> None:
         limited_server, "/v1/logs", bomb, PROTOBUF, **{"Content-Encoding": "gzip"}
     )
     assert status == 413
-    assert "decompressed body exceeds 16384" in decode_status(
-        response, headers["Content-Type"]
-    ).message
+    assert (
+        "decompressed body exceeds 16384"
+        in decode_status(response, headers["Content-Type"]).message
+    )
 
 
 def test_api_key_required_when_configured(tmp_path: Path) -> None:
@@ -77,8 +78,10 @@ def test_full_queue_answers_503_and_loses_nothing_accepted(tmp_path: Path) -> No
     process = ServeProcess(data_dir, args).start()
     accepted, refused = marker(), marker()
     try:
-        assert post(process, "/v1/logs", vitals_request(accepted, 5).SerializeToString(),
-                    PROTOBUF)[0] == 200
+        assert (
+            post(process, "/v1/logs", vitals_request(accepted, 5).SerializeToString(), PROTOBUF)[0]
+            == 200
+        )
         status, headers, body = post(
             process, "/v1/logs", vitals_request(refused, 1).SerializeToString(), PROTOBUF
         )

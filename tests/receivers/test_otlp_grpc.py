@@ -25,7 +25,7 @@ def test_grpc_logs_and_traces_land(server: ServeProcess) -> None:
     assert server.wait_for_count("rum_vitals", 4, where=f"startsWith(metric_id, '{mark}')") == 4
     where = f"SpanAttributes['test.marker'] = '{mark}'"
     assert server.wait_for_count("otel_traces", 2, where=where) == 2
-    assert server.wait_for_count("rum_requests", 2, where=f"url LIKE '%/api/search/%'") >= 2
+    assert server.wait_for_count("rum_requests", 2, where="url LIKE '%/api/search/%'") >= 2
 
 
 def test_grpc_requires_the_api_key_when_configured(tmp_path: Path) -> None:
@@ -36,7 +36,8 @@ def test_grpc_requires_the_api_key_when_configured(tmp_path: Path) -> None:
             with pytest.raises(grpc.RpcError) as refused:
                 stub.Export(vitals_request(marker(), 1), timeout=30)
             assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
-            stub.Export(vitals_request(marker(), 1), timeout=30,
-                        metadata=(("x-vitalsight-key", "k-9"),))
+            stub.Export(
+                vitals_request(marker(), 1), timeout=30, metadata=(("x-vitalsight-key", "k-9"),)
+            )
     finally:
         process.stop()

@@ -64,8 +64,19 @@ def test_protobuf_logs_land_in_raw_and_fact_tables(server: ServeProcess) -> None
         f"FROM rum_vitals WHERE metric_id = '{mark}-0'"
     )[0]
     assert row == (
-        "shop-web", "1.2.9", "production", "/results", "LCP", "good", "mobile", "DE", "4g",
-        "Mobile Safari", "iOS", "img.hero", "https://cdn.shop.example/hero.avif",
+        "shop-web",
+        "1.2.9",
+        "production",
+        "/results",
+        "LCP",
+        "good",
+        "mobile",
+        "DE",
+        "4g",
+        "Mobile Safari",
+        "iOS",
+        "img.hero",
+        "https://cdn.shop.example/hero.avif",
     )
     raw = server.rows(
         "SELECT count() FROM otel_logs WHERE EventName = 'browser.web_vital' "
@@ -134,8 +145,11 @@ def decode_status(body: bytes, content_type: str) -> status_pb2.Status:
         (b"\x0a\xff\xff\xff\xff", PROTOBUF, "invalid protobuf ExportLogsServiceRequest"),
         (b"{not json", "application/json", "invalid JSON"),
         (b"[1, 2]", "application/json", "the body must be a JSON object"),
-        (b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"traceId": "xyz"}]}]}]}',
-         "application/json", "traceId 'xyz' is not hex"),
+        (
+            b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"traceId": "xyz"}]}]}]}',
+            "application/json",
+            "traceId 'xyz' is not hex",
+        ),
         (b'{"resourceLogs": 5}', "application/json", "invalid OTLP JSON"),
     ],
 )
@@ -163,14 +177,40 @@ def test_bad_gzip_is_400(server: ServeProcess) -> None:
 
 def test_metrics_partial_success_for_unsupported_points(server: ServeProcess) -> None:
     request = json_format.ParseDict(
-        {"resourceMetrics": [{"resource": {"attributes": [
-            {"key": "service.name", "value": {"stringValue": "shop-web"}}]},
-            "scopeMetrics": [{"metrics": [
-                {"name": "page.load", "gauge": {"dataPoints": [
-                    {"asDouble": 1.5, "timeUnixNano": str(time.time_ns())}]}},
-                {"name": "latency", "summary": {"dataPoints": [
-                    {"count": "1", "sum": 2.0}, {"count": "2", "sum": 3.0}]}},
-            ]}]}]},
+        {
+            "resourceMetrics": [
+                {
+                    "resource": {
+                        "attributes": [
+                            {"key": "service.name", "value": {"stringValue": "shop-web"}}
+                        ]
+                    },
+                    "scopeMetrics": [
+                        {
+                            "metrics": [
+                                {
+                                    "name": "page.load",
+                                    "gauge": {
+                                        "dataPoints": [
+                                            {"asDouble": 1.5, "timeUnixNano": str(time.time_ns())}
+                                        ]
+                                    },
+                                },
+                                {
+                                    "name": "latency",
+                                    "summary": {
+                                        "dataPoints": [
+                                            {"count": "1", "sum": 2.0},
+                                            {"count": "2", "sum": 3.0},
+                                        ]
+                                    },
+                                },
+                            ]
+                        }
+                    ],
+                }
+            ]
+        },
         ExportMetricsServiceRequest(),
     )
     status, _, body = post(server, "/v1/metrics", request.SerializeToString(), PROTOBUF)
@@ -198,7 +238,10 @@ def test_cors_preflight_and_response_headers(server: ServeProcess) -> None:
         allowed = response.headers["Access-Control-Allow-Headers"].lower()
         assert "content-type" in allowed and "x-vitalsight-key" in allowed
     status, headers, _ = post(
-        server, "/v1/logs", vitals_request(marker(), 1).SerializeToString(), PROTOBUF,
+        server,
+        "/v1/logs",
+        vitals_request(marker(), 1).SerializeToString(),
+        PROTOBUF,
         Origin="https://shop.example",
     )
     assert status == 200

@@ -24,8 +24,9 @@ def test_defaults_without_a_file() -> None:
 
 def test_flags_override_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "http_port: 5000\nlimits:\n  queue_rows: 10\n  flush_rows: 5\n")
-    config = load_config(path, {"http_port": 6000, "limits.queue_rows": None,
-                                "api_keys": ("a", "b")})
+    config = load_config(
+        path, {"http_port": 6000, "limits.queue_rows": None, "api_keys": ("a", "b")}
+    )
     assert config.http_port == 6000
     assert config.limits.queue_rows == 10 and config.limits.flush_rows == 5
     assert config.api_keys == ["a", "b"]
@@ -35,8 +36,14 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("http_port: [1]\n", "http_port: Input should be a valid integer"),
-        ("retention:\n  raw_days: 0\n", "retention.raw_days: Input should be greater than or equal to 1"),
-        ("limits:\n  flush_interval_s: 0\n", "limits.flush_interval_s: Input should be greater than 0"),
+        (
+            "retention:\n  raw_days: 0\n",
+            "retention.raw_days: Input should be greater than or equal to 1",
+        ),
+        (
+            "limits:\n  flush_interval_s: 0\n",
+            "limits.flush_interval_s: Input should be greater than 0",
+        ),
         ("unknown_option: 1\n", "unknown_option: Extra inputs are not permitted"),
         ("- a list\n", "the configuration must be a mapping"),
         ("http_port: [\n", "cannot read configuration"),

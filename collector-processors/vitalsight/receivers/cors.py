@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Middleware
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PREFLIGHT_MAX_AGE_S = 86_400
@@ -17,7 +18,7 @@ _BASE_ALLOWED_HEADERS = ("Content-Type", "Content-Encoding", "Authorization")
 
 def cors_middleware(
     allowed_origins: Collection[str], *, allow_headers: Collection[str] = ()
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+) -> Middleware:
     """Allow the listed origins (`*` = any) to POST with the usual OTLP headers."""
     any_origin = "*" in allowed_origins
     origins = frozenset(allowed_origins)

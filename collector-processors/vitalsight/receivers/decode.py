@@ -23,19 +23,20 @@ JSON = "application/json"
 # sendBeacon cannot send application/json cross-origin without a preflight, so browsers
 # send OTLP JSON as text/plain; we accept it as JSON.
 JSON_TYPES = frozenset({JSON, "text/plain"})
-_ID_FIELDS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id",
-                        "parent_span_id"})
+_ID_FIELDS = frozenset(
+    {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
+)
 
 
-class MalformedPayload(Exception):
+class MalformedPayloadError(Exception):
     """The body cannot be decoded; the message is the reason sent back with a 400."""
 
 
-class PayloadTooLarge(Exception):
+class PayloadTooLargeError(Exception):
     """The body, once decompressed, is over the limit (413)."""
 
 
-class UnsupportedMediaType(Exception):
+class UnsupportedMediaTypeError(Exception):
     """Neither protobuf nor JSON (415)."""
 
 
@@ -50,17 +51,17 @@ def decompress(body: bytes, content_encoding: str, limit: int) -> bytes:
     if encoding in ("", "identity"):
         return body
     if encoding not in ("gzip", "deflate"):
-        raise UnsupportedMediaType(f"unsupported Content-Encoding {encoding!r}")
+        raise UnsupportedMediaTypeError(f"unsupported Content-Encoding {encoding!r}")
     wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
     inflater = zlib.decompressobj(wbits)
     try:
         out = inflater.decompress(body, limit + 1)
     except zlib.error as exc:
-        raise MalformedPayload(f"body is not valid {encoding}: {exc}") from exc
+        raise MalformedPayloadError(f"body is not valid {encoding}: {exc}") from exc
     if len(out) > limit:
-        raise PayloadTooLarge(f"decompressed body exceeds {limit} bytes")
+        raise PayloadTooLargeError(f"decompressed body exceeds {limit} bytes")
     if not inflater.eof:
-        raise MalformedPayload(f"body is a truncated {encoding} stream")
+        raise MalformedPayloadError(f"body is a truncated {encoding} stream")
     return out
 
 
@@ -71,7 +72,7 @@ def decode_request(signal: Signal, body: bytes, content_type: str) -> Any:
         return _decode_protobuf(signal, body)
     if kind in JSON_TYPES:
         return _decode_json(signal, body)
-    raise UnsupportedMediaType(
+    raise UnsupportedMediaTypeError(
         f"unsupported Content-Type {content_type!r}; use {PROTOBUF} or {JSON}"
     )
 
@@ -80,21 +81,23 @@ def _decode_protobuf(signal: Signal, body: bytes) -> Any:
     try:
         return signal.request_type.FromString(body)
     except DecodeError as exc:
-        raise MalformedPayload(f"invalid protobuf {signal.request_type.__name__}: {exc}") from exc
+        raise MalformedPayloadError(
+            f"invalid protobuf {signal.request_type.__name__}: {exc}"
+        ) from exc
 
 
 def _decode_json(signal: Signal, body: bytes) -> Any:
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedPayload(f"invalid JSON: {exc}") from exc
+        raise MalformedPayloadError(f"invalid JSON: {exc}") from exc
     if not isinstance(document, dict):
-        raise MalformedPayload("invalid OTLP JSON: the body must be a JSON object")
+        raise MalformedPayloadError("invalid OTLP JSON: the body must be a JSON object")
     _hex_ids_to_base64(document)
     try:
         return json_format.ParseDict(document, signal.request_type(), ignore_unknown_fields=True)
     except json_format.ParseError as exc:
-        raise MalformedPayload(f"invalid OTLP JSON: {exc}") from exc
+        raise MalformedPayloadError(f"invalid OTLP JSON: {exc}") from exc
 
 
 def _hex_ids_to_base64(node: Any) -> None:
@@ -113,7 +116,7 @@ def _hex_to_base64(key: str, value: str) -> str:
     try:
         return base64.b64encode(bytes.fromhex(value)).decode("ascii")
     except ValueError as exc:
-        raise MalformedPayload(f"invalid OTLP JSON: {key} {value!r} is not hex") from exc
+        raise MalformedPayloadError(f"invalid OTLP JSON: {key} {value!r} is not hex") from exc
 
 
 def encode_response(message: Any, content_type: str) -> tuple[bytes, str]:
@@ -122,5 +125,3 @@ def encode_response(message: Any, content_type: str) -> tuple[bytes, str]:
         text = json_format.MessageToJson(message, indent=None)
         return text.encode("utf-8"), JSON
     return message.SerializeToString(), PROTOBUF
-
-

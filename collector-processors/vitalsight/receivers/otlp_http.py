@@ -23,9 +23,9 @@ from vitalsight.processors.pipeline import IngestPipeline
 from vitalsight.receivers.cors import cors_middleware
 from vitalsight.receivers.decode import (
     JSON,
-    MalformedPayload,
-    PayloadTooLarge,
-    UnsupportedMediaType,
+    MalformedPayloadError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
     decode_request,
     decompress,
     encode_response,
@@ -107,11 +107,11 @@ class _OtlpHttpReceiver:
             export_request = decode_request(signal, raw, content_type)
         except web.HTTPRequestEntityTooLarge:
             return self._too_large(signal, content_type)
-        except PayloadTooLarge as exc:
+        except PayloadTooLargeError as exc:
             return self._refuse(signal, content_type, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(exc))
-        except UnsupportedMediaType as exc:
+        except UnsupportedMediaTypeError as exc:
             return self._refuse(signal, JSON, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, str(exc))
-        except MalformedPayload as exc:
+        except MalformedPayloadError as exc:
             return self._refuse(signal, content_type, HTTPStatus.BAD_REQUEST, str(exc))
         return self._export(signal, export_request, content_type)
 

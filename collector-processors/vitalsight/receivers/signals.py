@@ -56,15 +56,24 @@ class Signal:
 
 
 TRACES = Signal(
-    "traces", ExportTraceServiceRequest, ExportTraceServiceResponse, _count_spans,
+    "traces",
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+    _count_spans,
     "rejected_spans",
 )
 METRICS = Signal(
-    "metrics", ExportMetricsServiceRequest, ExportMetricsServiceResponse, _count_points,
+    "metrics",
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+    _count_points,
     "rejected_data_points",
 )
 LOGS = Signal(
-    "logs", ExportLogsServiceRequest, ExportLogsServiceResponse, _count_log_records,
+    "logs",
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+    _count_log_records,
     "rejected_log_records",
 )
 SIGNALS = {signal.name: signal for signal in (TRACES, METRICS, LOGS)}

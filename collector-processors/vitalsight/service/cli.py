@@ -29,30 +29,51 @@ def cli(log_level: str) -> None:
 
 
 @cli.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="YAML configuration file (flags and VITALSIGHT_* variables override it).")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Embedded store directory.  [default: ./vitalsight-data]")
-@click.option("--clickhouse-url", help="Write to a ClickHouse server instead of embedded chDB: "
-              "http(s)://user:password@host:8123/database")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="YAML configuration file (flags and VITALSIGHT_* variables override it).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Embedded store directory.  [default: ./vitalsight-data]",
+)
+@click.option(
+    "--clickhouse-url",
+    help="Write to a ClickHouse server instead of embedded chDB: "
+    "http(s)://user:password@host:8123/database",
+)
 @click.option("--host", help="Address to listen on.  [default: 127.0.0.1]")
 @click.option("--http-port", type=int, help=f"OTLP/HTTP port.  [default: {DEFAULT_HTTP_PORT}]")
 @click.option("--grpc-port", type=int, help=f"OTLP/gRPC port.  [default: {DEFAULT_GRPC_PORT}]")
-@click.option("--query-port", type=int,
-              help=f"ClickHouse-compatible query port (embedded store).  [default: {DEFAULT_QUERY_PORT}]")
+@click.option(
+    "--query-port",
+    type=int,
+    help=f"ClickHouse-compatible query port (embedded store).  [default: {DEFAULT_QUERY_PORT}]",
+)
 @click.option("--query-user", help="Query endpoint user.  [default: vitalsight]")
-@click.option("--query-password", help="Query endpoint password.  [default: generated once, "
-              "kept in DATA_DIR/query-password]")
-@click.option("--api-key", "api_keys", multiple=True,
-              help="Accept only senders with this key (repeatable).")
+@click.option(
+    "--query-password",
+    help="Query endpoint password.  [default: generated once, kept in DATA_DIR/query-password]",
+)
+@click.option(
+    "--api-key", "api_keys", multiple=True, help="Accept only senders with this key (repeatable)."
+)
 @click.option("--queue-rows", type=int, help="Ingest queue capacity in rows (503 when full).")
 @click.option("--flush-rows", type=int, help="Insert a table's batch at this many rows.")
-@click.option("--flush-interval", type=float, help="...or when its oldest row is this many seconds old.")
+@click.option(
+    "--flush-interval", type=float, help="...or when its oldest row is this many seconds old."
+)
 @click.option("--retention-days", type=int, help="TTL of raw and fact tables.  [default: 30]")
-@click.option("--rollup-retention-days", type=int, help="TTL of per-minute rollups.  [default: 395]")
+@click.option(
+    "--rollup-retention-days", type=int, help="TTL of per-minute rollups.  [default: 395]"
+)
 def serve(config_path: Path | None, **flags: Any) -> None:
     """Receive OTLP from browsers and collectors, store it, answer queries."""
-    from vitalsight.service.serve import Listening, serve_until_signalled
+    # Imported here so that other commands do not load the store and server stack.
+    from vitalsight.service.serve import Listening, serve_until_signalled  # noqa: PLC0415
 
     overrides = _serve_overrides(flags)
     try:
@@ -61,14 +82,18 @@ def serve(config_path: Path | None, **flags: Any) -> None:
         raise click.UsageError(str(exc)) from exc
 
     def announce(listening: Listening) -> None:
-        store = config.clickhouse_url and "ClickHouse server" or f"chDB at {config.data_dir}"
+        store = (config.clickhouse_url and "ClickHouse server") or f"chDB at {config.data_dir}"
         click.echo(f"vitalsight: store {store}, database {config.database}")
-        click.echo(f"vitalsight: OTLP/HTTP listening on {listening.otlp_http}  "
-                   "(POST /v1/traces /v1/metrics /v1/logs; GET /metrics)")
+        click.echo(
+            f"vitalsight: OTLP/HTTP listening on {listening.otlp_http}  "
+            "(POST /v1/traces /v1/metrics /v1/logs; GET /metrics)"
+        )
         click.echo(f"vitalsight: OTLP/gRPC listening on {listening.otlp_grpc}")
         if listening.query:
-            click.echo(f"vitalsight: ClickHouse HTTP query endpoint on {listening.query}  "
-                       f"(user {config.query_user}, read-only)")
+            click.echo(
+                f"vitalsight: ClickHouse HTTP query endpoint on {listening.query}  "
+                f"(user {config.query_user}, read-only)"
+            )
         click.echo("vitalsight: ready", err=False)
         sys.stdout.flush()
 

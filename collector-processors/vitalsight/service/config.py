@@ -91,7 +91,5 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
 
 def _describe(exc: ValidationError, path: Path | None) -> str:
     where = f"{path}: " if path else ""
-    problems = [
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-    ]
+    problems = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
     return where + "; ".join(problems)

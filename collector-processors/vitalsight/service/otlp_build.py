@@ -11,7 +11,12 @@ from collections.abc import Mapping, Sequence
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
-from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+from opentelemetry.proto.logs.v1.logs_pb2 import (
+    SEVERITY_NUMBER_INFO,
+    LogRecord,
+    ResourceLogs,
+    ScopeLogs,
+)
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
@@ -39,7 +44,7 @@ def event(name: str, time_ns: int, attributes: Mapping[str, AttributeValue]) -> 
         time_unix_nano=time_ns,
         observed_time_unix_nano=time_ns,
         event_name=name,
-        severity_number=9,
+        severity_number=SEVERITY_NUMBER_INFO,
         severity_text="INFO",
         attributes=key_values(attributes),
     )

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import grpc
 from aiohttp import web
+from vitalsight.exporters.query_endpoint import create_query_app
 
 from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.exporter import ClickHouseExporter
-from vitalsight.exporters.query_endpoint import create_query_app
 from vitalsight.exporters.retention import apply_retention
 from vitalsight.exporters.schema import migrate
 from vitalsight.exporters.server_store import ClickHouseServerStore
@@ -126,7 +126,9 @@ class VitalsightServer:
             app = create_query_app(store, user=config.query_user, password=query_password(config))
             self._query_runner, query_port = await self._serve_app(app, config.query_port)
             query_url = f"http://{config.host}:{query_port}"
-        return Listening(f"http://{config.host}:{http_port}", f"{config.host}:{grpc_port}", query_url)
+        return Listening(
+            f"http://{config.host}:{http_port}", f"{config.host}:{grpc_port}", query_url
+        )
 
     async def _serve_app(self, app: web.Application, port: int) -> tuple[web.AppRunner, int]:
         runner = web.AppRunner(app, access_log=None)

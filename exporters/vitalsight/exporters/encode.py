@@ -151,9 +151,7 @@ def encode_traces(request: ExportTraceServiceRequest) -> ColumnBatch:
                 cols["ScopeName"].append(scope.name)
                 cols["ScopeVersion"].append(scope.version)
                 cols["SpanAttributes"].append(flatten_attributes(span.attributes))
-                cols["Duration"].append(
-                    max(span.end_time_unix_nano - span.start_time_unix_nano, 0)
-                )
+                cols["Duration"].append(max(span.end_time_unix_nano - span.start_time_unix_nano, 0))
                 cols["StatusCode"].append(_STATUS_CODES.get(span.status.code, ""))
                 cols["StatusMessage"].append(span.status.message)
                 _append_span_events(cols, span)

@@ -37,9 +37,7 @@ ROLLUP_TTL_COLUMNS = {
 def apply_retention(store: Store, *, raw_days: int, rollup_days: int) -> list[str]:
     """Set every table's TTL; return the tables whose TTL changed."""
     engines = dict(
-        store.rows(
-            "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase()"
-        )
+        store.rows("SELECT name, engine_full FROM system.tables WHERE database = currentDatabase()")
     )
     plan = [(t, c, raw_days) for t, c in RAW_TTL_COLUMNS.items()]
     plan += [(t, c, rollup_days) for t, c in ROLLUP_TTL_COLUMNS.items()]
