@@ -15,7 +15,7 @@ import chdb
 import pyarrow as pa
 
 from vitalsight.exporters.batch import ColumnBatch
-from vitalsight.exporters.tables import RAW_TABLES
+from vitalsight.exporters.tables import NANOS, RAW_TABLES
 
 logger = logging.getLogger(__name__)
 
@@ -69,5 +69,16 @@ class ChdbStore:
 
 def _to_arrow(batch: ColumnBatch) -> pa.Table:
     layout = RAW_TABLES[batch.table]
-    arrays = [pa.array(batch.columns[name], type=layout[name]) for name in batch.columns]
+    arrays = [_column(batch.columns[name], layout[name]) for name in batch.columns]
     return pa.Table.from_arrays(arrays, names=list(batch.columns))
+
+
+def _column(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
+    # Python ints convert to int64 ~100x faster than to timestamps; the cast is free.
+    storage = _INT64_STORAGE.get(arrow_type)
+    if storage is not None:
+        return pa.array(values, type=storage).cast(arrow_type)
+    return pa.array(values, type=arrow_type)
+
+
+_INT64_STORAGE = {NANOS: pa.int64(), pa.list_(NANOS): pa.list_(pa.int64())}

@@ -73,7 +73,14 @@ def _any_value_to_python(value: AnyValue) -> Any:
 
 def flatten_attributes(attributes: Iterable[KeyValue]) -> Attributes:
     """Attributes as (key, string value) pairs, the Map(String, String) layout."""
-    return [(kv.key, any_value_to_str(kv.value)) for kv in attributes]
+    out = []
+    for kv in attributes:  # the hot loop of ingest: strings take the short path
+        value = kv.value
+        if value.HasField("string_value"):
+            out.append((kv.key, value.string_value))
+        else:
+            out.append((kv.key, any_value_to_str(value)))
+    return out
 
 
 def _service_name(resource_attributes: Attributes) -> str:
