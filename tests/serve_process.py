@@ -35,6 +35,7 @@ class ServeProcess:
     query_url: str = ""
     output: list[str] = field(default_factory=list)
     _proc: subprocess.Popen[str] | None = None
+    _drainer: threading.Thread | None = None
 
     def start(self) -> ServeProcess:
         args = [
@@ -72,10 +73,12 @@ class ServeProcess:
             if match:
                 setattr(self, _ATTRS[match[1]], match[2])
             if "vitalsight: ready" in line:
-                threading.Thread(target=self._drain, daemon=True).start()
+                self._drainer = threading.Thread(target=self._drain, daemon=True)
+                self._drainer.start()
                 return
             if time.monotonic() > deadline:
                 break
+        self.stop()
         raise RuntimeError("vitalsight serve did not start:\n" + "".join(self.output))
 
     def _drain(self) -> None:
@@ -90,6 +93,10 @@ class ServeProcess:
         if self._proc.poll() is None:
             self._proc.send_signal(signal.SIGINT)
         code = self._proc.wait(timeout_s)
+        if self._drainer is not None:
+            self._drainer.join(5)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
         self._proc = None
         return code
 
