@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,35 @@ class ChdbStore:
         table = pa.ipc.open_stream(self.query(sql, output_format="ArrowStream")).read_all()
         return [tuple(row.values()) for row in table.to_pylist()]
 
-    def query(self, sql: str, *, output_format: str = "TabSeparated") -> bytes:
-        """Run any statement and return its output in a ClickHouse format, as bytes."""
+    def query(
+        self,
+        sql: str,
+        *,
+        output_format: str = "TabSeparated",
+        params: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """Run any statement and return its output in a ClickHouse format, as bytes.
+
+        ``params`` fills ``{name:Type}`` placeholders; values are text in ClickHouse's Escaped
+        format, as in the HTTP interface's ``param_<name>``.
+        """
         with self._lock:
-            result = self._conn.query(sql, output_format)
+            try:
+                result = self._conn.query(sql, output_format, params=dict(params or {}))
+            except Exception:
+                self._drain()
+                raise
         return bytes(result.bytes()) if result is not None else b""
+
+    def _drain(self) -> None:
+        # chDB 4.4 keeps the output a failed statement had already written (its first blocks,
+        # or an earlier statement of a multi-statement text) and prepends it to the next
+        # successful result. One throwaway statement takes it, so the next caller's result
+        # is its own.
+        try:
+            self._conn.query("SELECT 1", "TabSeparated")
+        except Exception:  # the original error is the one worth raising
+            logger.warning("chDB did not answer after a failed statement", exc_info=True)
 
     def insert(self, batch: ColumnBatch) -> None:
         arrow_table = _to_arrow(batch)
