@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import clickhouse_connect
+from vitalsight.exporters.reader import connect_reader
 
 QUERY_USER = "tester"
 QUERY_PASSWORD = "test-password"
@@ -101,10 +101,7 @@ class ServeProcess:
         return code
 
     def client(self) -> Any:
-        host, port = self.query_url.removeprefix("http://").rsplit(":", 1)
-        return clickhouse_connect.get_client(
-            host=host, port=int(port), username=QUERY_USER, password=QUERY_PASSWORD
-        )
+        return connect_reader(self.query_url, username=QUERY_USER, password=QUERY_PASSWORD)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         client = self.client()
