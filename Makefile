@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck pytest sdk system-deps bench
+.PHONY: serve test lint typecheck pytest sdk interop system-deps bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,6 +28,10 @@ system-deps:
 sdk: system-deps
 	cd sdk-js && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm test && npm run size
 
+# The official OpenTelemetry browser SDK, for the interoperability tests in tests/interop.
+interop: system-deps
+	cd tests/interop/otel-web && npm ci --no-audit --no-fund --loglevel=error
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,7 +42,7 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck sdk pytest
+test: lint typecheck sdk interop pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -38,13 +38,13 @@ SELECT
 FROM otel_logs
 WHERE EventName = 'browser.page_view';
 
--- The official OpenTelemetry document-load instrumentation: a `documentLoad` span whose
--- events carry the navigation timing marks.
+-- The official OpenTelemetry document-load instrumentation: a `documentLoad` span with the
+-- DOM and load marks as events, and its child `documentFetch` span with the network marks.
+-- Both arrive in one export (one insert block), so the page view joins them by parent.
 CREATE MATERIALIZED VIEW IF NOT EXISTS rum_page_views_from_document_load_mv TO rum_page_views AS
 WITH
-    mapUpdate(ResourceAttributes, SpanAttributes) AS a,
-    mapFromArrays(Events.Name, arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp)) AS m,
-    (s, e) -> if(m[s] > 0 AND m[e] >= m[s], (m[e] - m[s]) / 1e6, NULL) AS span_ms
+    (s, e) -> if(m['fetchStart'] > 0 AND m[s] >= m['fetchStart'] AND m[e] >= m[s],
+                 (m[e] - m[s]) / 1e6, NULL) AS span_ms
 SELECT
     toDateTime64(Timestamp, 3) AS timestamp,
 -- @include context_select
@@ -59,8 +59,19 @@ SELECT
     span_ms('responseEnd', 'domComplete') AS dom_processing_ms,
     span_ms('fetchStart', 'loadEventEnd') AS load_ms,
     span_ms('fetchStart', 'responseStart') AS ttfb_ms
-FROM otel_traces
-WHERE SpanName = 'documentLoad';
+FROM (
+    SELECT
+        TraceId,
+        anyIf(Timestamp, SpanName = 'documentLoad') AS Timestamp,
+        anyIf(ServiceName, SpanName = 'documentLoad') AS ServiceName,
+        anyIf(mapUpdate(ResourceAttributes, SpanAttributes), SpanName = 'documentLoad') AS a,
+        mapFromArrays(groupArrayArray(Events.Name),
+                      groupArrayArray(arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp))) AS m
+    FROM otel_traces
+    WHERE SpanName IN ('documentLoad', 'documentFetch')
+    GROUP BY TraceId, if(SpanName = 'documentLoad', SpanId, ParentSpanId)
+    HAVING countIf(SpanName = 'documentLoad') = 1
+);
 
 CREATE TABLE IF NOT EXISTS rum_vitals (
 -- @include context_columns
@@ -282,7 +293,9 @@ SELECT
     '' AS initiator_type,
     toUInt64OrZero(a['http.response_content_length']) AS transfer_size,
     toUInt64OrZero(a['http.response_content_length']) AS encoded_size,
-    toUInt64OrZero(a['http.response_content_length_uncompressed']) AS decoded_size,
+    -- the SDK leaves the uncompressed length out when it equals the encoded one
+    if(a['http.response_content_length_uncompressed'] != '',
+       toUInt64OrZero(a['http.response_content_length_uncompressed']), encoded_size) AS decoded_size,
     Duration / 1e6 AS duration_ms,
     '' AS render_blocking
 FROM otel_traces
