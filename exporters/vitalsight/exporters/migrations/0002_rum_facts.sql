@@ -24,7 +24,7 @@ WITH mapUpdate(ResourceAttributes, LogAttributes) AS a
 SELECT
     toDateTime64(Timestamp, 3) AS timestamp,
 -- @include context_select
-    multiIf(a['browser.page.route'] != '', a['browser.page.route'], a['url.template'] != '', a['url.template'], a['url.path'] != '', a['url.path'], path(a['browser.page.url'])) AS route,
+-- @include page_route_of_event
     cutQueryStringAndFragment(if(a['browser.page.url'] != '', a['browser.page.url'], a['url.full'])) AS url,
     if(a['browser.page_view.type'] != '', a['browser.page_view.type'], 'navigation') AS view_type,
     toFloat64OrNull(a['browser.navigation_timing.dns']) AS dns_ms,
@@ -99,7 +99,7 @@ WITH
 SELECT
     toDateTime64(Timestamp, 3) AS timestamp,
 -- @include context_select
-    multiIf(a['browser.page.route'] != '', a['browser.page.route'], a['url.template'] != '', a['url.template'], a['url.path'] != '', a['url.path'], path(a['browser.page.url'])) AS route,
+-- @include page_route_of_event
     vital_name AS name,
     vital_value AS value,
     multiIf(
@@ -143,7 +143,7 @@ WITH mapUpdate(ResourceAttributes, LogAttributes) AS a
 SELECT
     toDateTime64(Timestamp, 3) AS timestamp,
 -- @include context_select
-    multiIf(a['browser.page.route'] != '', a['browser.page.route'], a['url.template'] != '', a['url.template'], a['url.path'] != '', a['url.path'], path(a['browser.page.url'])) AS route,
+-- @include page_route_of_event
     a['exception.type'] AS type,
     if(a['exception.message'] != '', a['exception.message'], Body) AS message,
     a['exception.stacktrace'] AS stack,
@@ -226,7 +226,7 @@ WITH mapUpdate(ResourceAttributes, LogAttributes) AS a
 SELECT
     toDateTime64(Timestamp, 3) AS timestamp,
 -- @include context_select
-    multiIf(a['browser.page.route'] != '', a['browser.page.route'], a['url.template'] != '', a['url.template'], a['url.path'] != '', a['url.path'], path(a['browser.page.url'])) AS route,
+-- @include page_route_of_event
     if(a['browser.long_task.type'] != '', a['browser.long_task.type'], 'longtask') AS kind,
     toFloat64OrZero(a['browser.long_task.duration']) AS duration_ms,
     if(a['browser.long_task.blocking_duration'] != '',
