@@ -228,23 +228,61 @@ def test_official_document_load_spans_become_one_page_view(store: Store) -> None
     (instrumentation-document-load 0.68/0.69); on http: pages secureConnectionStart sits
     before fetchStart and must not become a TLS time."""
     trace_id, load_id = os.urandom(16), os.urandom(8)
-    load = Span(trace_id=trace_id, span_id=load_id, name="documentLoad",
-                start_time_unix_nano=NOW, end_time_unix_nano=NOW + 2_000_000_000,
-                attributes=key_values({"url.full": "https://docs.example/guide/intro?x=1"}),
-                events=timing_events(NOW, {"fetchStart": 0, "domInteractive": 900,
-                                           "domComplete": 1200, "loadEventEnd": 1300}))
-    fetch = Span(trace_id=trace_id, span_id=os.urandom(8), parent_span_id=load_id,
-                 name="documentFetch", start_time_unix_nano=NOW, end_time_unix_nano=NOW + 1,
-                 events=timing_events(NOW, {
-                     "secureConnectionStart": -2, "fetchStart": 0, "domainLookupStart": 5,
-                     "domainLookupEnd": 25, "connectStart": 25, "connectEnd": 70,
-                     "requestStart": 71, "responseStart": 300, "responseEnd": 350}))
+    load = Span(
+        trace_id=trace_id,
+        span_id=load_id,
+        name="documentLoad",
+        start_time_unix_nano=NOW,
+        end_time_unix_nano=NOW + 2_000_000_000,
+        attributes=key_values({"url.full": "https://docs.example/guide/intro?x=1"}),
+        events=timing_events(
+            NOW, {"fetchStart": 0, "domInteractive": 900, "domComplete": 1200, "loadEventEnd": 1300}
+        ),
+    )
+    fetch = Span(
+        trace_id=trace_id,
+        span_id=os.urandom(8),
+        parent_span_id=load_id,
+        name="documentFetch",
+        start_time_unix_nano=NOW,
+        end_time_unix_nano=NOW + 1,
+        events=timing_events(
+            NOW,
+            {
+                "secureConnectionStart": -2,
+                "fetchStart": 0,
+                "domainLookupStart": 5,
+                "domainLookupEnd": 25,
+                "connectStart": 25,
+                "connectEnd": 70,
+                "requestStart": 71,
+                "responseStart": 300,
+                "responseEnd": 350,
+            },
+        ),
+    )
     store.insert(encode_traces(traces_request(official_resource(), [load, fetch])))
-    row = one(store, "SELECT route, url, environment, os, device, session_id, dns_ms, "
-                     "connect_ms, tls_ms, request_ms, ttfb_ms, dom_processing_ms, load_ms "
-                     "FROM rum_page_views WHERE app = 'otel-web'")
-    assert row == ("/guide/intro", "https://docs.example/guide/intro", "staging", "macOS",
-                   "desktop", "otel-session-1", 20.0, 45.0, None, 229.0, 300.0, 850.0, 1300.0)
+    row = one(
+        store,
+        "SELECT route, url, environment, os, device, session_id, dns_ms, "
+        "connect_ms, tls_ms, request_ms, ttfb_ms, dom_processing_ms, load_ms "
+        "FROM rum_page_views WHERE app = 'otel-web'",
+    )
+    assert row == (
+        "/guide/intro",
+        "https://docs.example/guide/intro",
+        "staging",
+        "macOS",
+        "desktop",
+        "otel-session-1",
+        20.0,
+        45.0,
+        None,
+        229.0,
+        300.0,
+        850.0,
+        1300.0,
+    )
 
 
 def test_official_fetch_span_with_older_http_conventions(store: Store) -> None:

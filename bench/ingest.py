@@ -1,0 +1,785 @@
+"""Ingest benchmark: `vitalsight serve` on one core, fed OTLP/HTTP protobuf by load processes.
+
+Measures, in one run:
+
+  pipeline   events/s acknowledged and stored end to end, p50/p99 acknowledgement latency,
+             the server's peak RSS and CPU use;
+  raw (a)    protobuf decode only (`ExportXServiceRequest.FromString`) over the same
+             payloads, in-process on the server's core;
+  raw (b)    store insert only (`ChdbStore.insert` of pre-encoded batches of the server's
+             flush size) in a subprocess on the server's core (chDB: one directory per
+             process);
+  ratio      pipeline / min(raw a, raw b);
+
+and prints them next to the targets. Nothing is asserted: timings depend on the machine.
+All traffic goes to 127.0.0.1. See bench/README.md.
+
+    /work/venv/bin/python bench/ingest.py                 # ~45 s in all
+    /work/venv/bin/python bench/ingest.py --duration 120  # longer steady state
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import importlib
+import json
+import os
+import pickle
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from prometheus_client.parser import text_string_to_metric_families
+
+from vitalsight.exporters.batch import ColumnBatch
+from vitalsight.exporters.chdb_store import ChdbStore
+from vitalsight.exporters.encode import encode_logs, encode_traces
+from vitalsight.exporters.schema import migrate
+from vitalsight.service.config import LimitsConfig
+from vitalsight.service.demo import event_count, generate_demo
+
+TARGET_EVENTS_PER_MIN = 1_000_000
+AIM_EVENTS_PER_MIN = 2_000_000
+TARGET_RAW_RATIO = 0.5
+TARGET_P99_MS = 100.0
+TARGET_RSS_MB = 400.0
+
+QUERY_USER = "bench"
+QUERY_PASSWORD = "bench-password"
+HOST = "127.0.0.1"
+_LISTEN = re.compile(r"(OTLP/HTTP|query endpoint) (?:listening )?on (\S+)")
+_DECODERS: dict[str, Any] = {
+    "/v1/logs": ExportLogsServiceRequest,
+    "/v1/traces": ExportTraceServiceRequest,
+}
+
+
+@dataclass
+class Payload:
+    path: str  # /v1/logs or /v1/traces
+    raw: bytes  # serialized protobuf
+    body: bytes  # gzip of raw: what is sent
+    events: int
+
+
+# --- payloads ------------------------------------------------------------------------------
+
+
+def build_payloads(*, seed: int, sessions: int, sessions_per_request: int) -> list[Payload]:
+    """Demo traffic, serialized and gzip-compressed once, before anything is timed."""
+    sessions_per_minute = 50
+    minutes = max(1, sessions // sessions_per_minute)
+    payloads = []
+    for request in generate_demo(
+        seed=seed,
+        minutes=minutes,
+        sessions_per_minute=sessions_per_minute,
+        sessions_per_request=sessions_per_request,
+    ):
+        path = "/v1/logs" if isinstance(request, ExportLogsServiceRequest) else "/v1/traces"
+        raw = request.SerializeToString()
+        payloads.append(Payload(path, raw, gzip.compress(raw, 6), event_count(request)))
+    return payloads
+
+
+# --- raw limit (a): decode ------------------------------------------------------------------
+
+
+def measure_decode(
+    payloads: list[Payload], *, core: int | None, seconds: float
+) -> dict[str, float]:
+    """Protobuf decode only, in this process, pinned to `core`; and gunzip + decode."""
+    previous = _pin_self(core)
+    try:
+        decode = _rate(payloads, seconds, lambda p: _DECODERS[p.path].FromString(p.raw))
+        gunzip_decode = _rate(
+            payloads, seconds, lambda p: _DECODERS[p.path].FromString(gzip.decompress(p.body))
+        )
+    finally:
+        _restore_affinity(previous)
+    return {"decode": decode, "gunzip_decode": gunzip_decode}
+
+
+def measure_encode(payloads: list[Payload], *, core: int | None, seconds: float) -> float:
+    """Decode + flatten to column batches (the server's Python work before the queue)."""
+    previous = _pin_self(core)
+    try:
+
+        def work(p: Payload) -> None:
+            request = _DECODERS[p.path].FromString(p.raw)
+            if isinstance(request, ExportLogsServiceRequest):
+                encode_logs(request)
+            else:
+                encode_traces(request)
+
+        return _rate(payloads, seconds, work)
+    finally:
+        _restore_affinity(previous)
+
+
+def _rate(payloads: list[Payload], seconds: float, work: Any) -> float:
+    events = 0
+    started = time.perf_counter()
+    while True:
+        for payload in payloads:
+            work(payload)
+            events += payload.events
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            return events / elapsed
+
+
+def _pin_self(core: int | None) -> set[int] | None:
+    if core is None or not hasattr(os, "sched_setaffinity"):
+        return None
+    previous = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})
+    return previous
+
+
+def _restore_affinity(previous: set[int] | None) -> None:
+    if previous is not None:
+        os.sched_setaffinity(0, previous)
+
+
+# --- raw limit (b): store insert (subprocess) -----------------------------------------------
+
+
+def insert_worker(args: argparse.Namespace) -> None:
+    """Subprocess: pre-encode flush-size batches, then time ChdbStore.insert alone."""
+    payloads: list[Payload] = pickle.loads(Path(args.payloads).read_bytes())
+    encoded = []
+    for p in payloads:
+        request = _DECODERS[p.path].FromString(p.raw)
+        encoded.append(
+            encode_logs(request)
+            if isinstance(request, ExportLogsServiceRequest)
+            else encode_traces(request)
+        )
+    # Under load the writer inserts flush-size batches of the busiest table (otel_logs):
+    # repeat the payloads until it has two, keeping the payloads' mix of logs and spans.
+    per_table: dict[str, ColumnBatch] = {}
+    while max((b.row_count for b in per_table.values()), default=0) < 2 * args.flush_rows:
+        for batch in encoded:
+            per_table.setdefault(batch.table, ColumnBatch(batch.table)).extend(batch)
+    # Batches of the writer's flush size, as the server inserts them under load.
+    batches = [part for whole in per_table.values() for part in _split(whole, args.flush_rows)]
+    store = ChdbStore(args.data_dir)
+    try:
+        migrate(store)
+        store.insert(batches[0])  # warm up: first-insert costs (parts, MVs) are not the rate
+        events = 0
+        started = time.perf_counter()
+        while time.perf_counter() - started < args.seconds:
+            for batch in batches:
+                store.insert(batch)
+                events += batch.row_count
+        elapsed = time.perf_counter() - started
+    finally:
+        store.close()
+    print(json.dumps({"events": events, "seconds": elapsed, "batch_rows": args.flush_rows}))
+
+
+def _split(batch: ColumnBatch, rows: int) -> list[ColumnBatch]:
+    total = batch.row_count
+    if total <= rows:
+        return [batch]
+    return [
+        ColumnBatch(batch.table, {k: v[i : i + rows] for k, v in batch.columns.items()})
+        for i in range(0, total, rows)
+    ]
+
+
+def measure_insert(
+    payload_file: Path, *, core: int | None, seconds: float, flush_rows: int, workdir: Path
+) -> float:
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "insert",
+        "--payloads",
+        str(payload_file),
+        "--data-dir",
+        str(workdir / "insert-only"),
+        "--seconds",
+        str(seconds),
+        "--flush-rows",
+        str(flush_rows),
+    ]
+    out = subprocess.run(
+        pinned(command, None if core is None else {core}),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(result["events"]) / float(result["seconds"])
+
+
+def pinned(command: list[str], cores: set[int] | None) -> list[str]:
+    """`command` run on `cores` only (`taskset -c`), or unpinned where taskset is missing."""
+    if not cores:
+        return command
+    taskset = shutil.which("taskset")
+    if taskset is None:
+        print("warning: taskset not found; processes are not pinned", file=sys.stderr)
+        return command
+    return [taskset, "-c", ",".join(str(c) for c in sorted(cores)), *command]
+
+
+# --- load workers (subprocesses) ------------------------------------------------------------
+
+
+def load_worker(args: argparse.Namespace) -> None:
+    """Subprocess: one keep-alive connection, closed loop, from `start` for warmup+duration."""
+    payloads: list[Payload] = pickle.loads(Path(args.payloads).read_bytes())
+    host, port = args.url.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip"}
+    measure_from = args.start + args.warmup
+    stop_at = measure_from + args.duration
+    latencies: list[float] = []
+    acked_window = acked_total = refused = errors = 0
+    index = args.index * 7  # workers start at different payloads
+    while time.time() < args.start:
+        time.sleep(0.001)
+    while time.time() < stop_at:
+        p = payloads[index % len(payloads)]
+        index += 1
+        sent_at = time.time()
+        t0 = time.perf_counter()
+        try:
+            conn.request("POST", p.path, body=p.body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            conn.close()
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            time.sleep(0.05)
+            continue
+        latency_ms = (time.perf_counter() - t0) * 1000
+        if 200 <= response.status < 300:
+            acked_total += p.events
+            if sent_at >= measure_from and time.time() <= stop_at:
+                acked_window += p.events
+                latencies.append(latency_ms)
+        elif response.status in (429, 503):
+            refused += 1
+            time.sleep(float(response.getheader("Retry-After") or 1))
+        else:
+            errors += 1
+    conn.close()
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "acked_window": acked_window,
+                "acked_total": acked_total,
+                "refused": refused,
+                "errors": errors,
+                "latencies_ms": latencies,
+            }
+        )
+    )
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[str]
+    http_url: str = ""
+    query_url: str = ""
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # graceful: flushes what was acknowledged
+        try:
+            return self.proc.wait(120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+def start_server(args: argparse.Namespace, data_dir: Path) -> Server:
+    command = [
+        *_vitalsight_command(),
+        "--log-level",
+        "WARNING",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--host",
+        HOST,
+        "--http-port",
+        "0",
+        "--grpc-port",
+        "0",
+        "--query-port",
+        "0",
+        "--query-user",
+        QUERY_USER,
+        "--query-password",
+        QUERY_PASSWORD,
+    ]
+    for flag, value in (
+        ("--flush-rows", args.flush_rows),
+        ("--flush-interval", args.flush_interval),
+        ("--queue-rows", args.queue_rows),
+    ):
+        if value is not None:
+            command += [flag, str(value)]
+    proc = subprocess.Popen(
+        pinned(command, {args.server_core}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    server = Server(proc)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 90
+    for line in proc.stdout:
+        server.output.append(line)
+        match = _LISTEN.search(line)
+        if match:
+            if match[1] == "OTLP/HTTP":
+                server.http_url = match[2]
+            else:
+                server.query_url = match[2]
+        if "vitalsight: ready" in line:
+            threading.Thread(target=_drain, args=(server,), daemon=True).start()
+            return server
+        if time.monotonic() > deadline:
+            break
+    server.stop()
+    raise RuntimeError("vitalsight serve did not start:\n" + "".join(server.output))
+
+
+def _drain(server: Server) -> None:
+    assert server.proc.stdout is not None
+    for line in server.proc.stdout:
+        server.output.append(line)
+
+
+def _vitalsight_command() -> list[str]:
+    script = Path(sys.executable).with_name("vitalsight")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("vitalsight")
+    return [found] if found else [sys.executable, "-m", "vitalsight.service.cli"]
+
+
+def stored_events(server: Server) -> int:
+    host, port = server.query_url.removeprefix("http://").rsplit(":", 1)
+    client = clickhouse_connect.get_client(
+        host=host, port=int(port), username=QUERY_USER, password=QUERY_PASSWORD
+    )
+    try:
+        rows = client.query(
+            "SELECT (SELECT count() FROM otel_logs) + (SELECT count() FROM otel_traces)"
+        ).result_rows
+        return int(rows[0][0])
+    finally:
+        client.close()
+
+
+@dataclass
+class WriterStats:
+    """From the server's /metrics: what its writer inserted, in how many inserts, how long."""
+
+    rows: int = 0
+    inserts: int = 0
+    seconds: float = 0.0
+
+    @property
+    def mean_batch_rows(self) -> int:
+        return round(self.rows / self.inserts) if self.inserts else 0
+
+
+def writer_stats(server: Server) -> WriterStats:
+    host, port = server.http_url.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    stats = WriterStats()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "vitalsight_written_rows_total":
+                stats.rows += int(sample.value)
+            elif sample.name == "vitalsight_flush_seconds_count":
+                stats.inserts += int(sample.value)
+            elif sample.name == "vitalsight_flush_seconds_sum":
+                stats.seconds += sample.value
+    return stats
+
+
+def peak_rss_kb(pid: int) -> int:
+    """The server's peak RSS: `VmHWM` from /proc (the kernel's high-water mark); without
+    /proc, psutil's current RSS (a lower bound)."""
+    status = Path(f"/proc/{pid}/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    try:
+        psutil: Any = importlib.import_module("psutil")  # optional
+    except ImportError:
+        return 0
+    return int(psutil.Process(pid).memory_info().rss) // 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+@dataclass
+class PipelineResult:
+    acked_window: int
+    acked_total: int
+    window_s: float
+    stored_after_s: float | None  # seconds from load start until everything acked was stored
+    latencies_ms: list[float]
+    refused: int
+    errors: int
+    peak_rss_kb: int
+    server_cpu: float  # share of one core during the window
+    writer: WriterStats
+
+
+def run_pipeline(args: argparse.Namespace, payload_file: Path, workdir: Path) -> PipelineResult:
+    server = start_server(args, workdir / "serve")
+    try:
+        baseline = stored_events(server)
+        start = time.time() + 1.0
+        outs = [workdir / f"load-{i}.json" for i in range(args.loaders)]
+        loaders = [
+            subprocess.Popen(
+                pinned(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--worker",
+                        "load",
+                        "--payloads",
+                        str(payload_file),
+                        "--url",
+                        server.http_url,
+                        "--start",
+                        repr(start),
+                        "--warmup",
+                        str(args.warmup),
+                        "--duration",
+                        str(args.duration),
+                        "--index",
+                        str(i),
+                        "--out",
+                        str(out),
+                    ],
+                    args.loader_cores,
+                )
+            )
+            for i, out in enumerate(outs)
+        ]
+        time.sleep(max(0.0, start + args.warmup - time.time()))
+        cpu_at_window = cpu_seconds(server.pid)
+        time.sleep(max(0.0, start + args.warmup + args.duration - time.time()))
+        cpu_window = cpu_seconds(server.pid) - cpu_at_window
+        for loader in loaders:
+            if loader.wait(120) != 0:
+                raise RuntimeError("a load worker failed")
+        results = [json.loads(out.read_text()) for out in outs]
+        acked_total = sum(r["acked_total"] for r in results)
+        stored_after = None
+        deadline = time.time() + args.drain_timeout
+        while time.time() < deadline:
+            if stored_events(server) - baseline >= acked_total:
+                stored_after = time.time() - start
+                break
+            time.sleep(0.1)
+        peak_rss = peak_rss_kb(server.pid)
+        writer = writer_stats(server)
+    finally:
+        code = server.stop()
+    if code != 0:
+        print("".join(server.output[-30:]), file=sys.stderr)
+    return PipelineResult(
+        acked_window=sum(r["acked_window"] for r in results),
+        acked_total=acked_total,
+        window_s=args.duration,
+        stored_after_s=stored_after,
+        latencies_ms=[lat for r in results for lat in r["latencies_ms"]],
+        refused=sum(r["refused"] for r in results),
+        errors=sum(r["errors"] for r in results),
+        peak_rss_kb=peak_rss,
+        server_cpu=cpu_window / args.duration,
+        writer=writer,
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _mark(ok: bool) -> str:
+    return "ok  " if ok else "MISS"
+
+
+def report(
+    *,
+    args: argparse.Namespace,
+    payloads: list[Payload],
+    raw: dict[str, float],
+    insert_rate: float,
+    encode_rate: float,
+    insert_batch_rows: int,
+    result: PipelineResult,
+) -> None:
+    events = sum(p.events for p in payloads)
+    body_bytes = sum(len(p.body) for p in payloads)
+    ack_rate = result.acked_window / result.window_s
+    stored_rate = (
+        result.acked_total / result.stored_after_s if result.stored_after_s else float("nan")
+    )
+    sustained = min(ack_rate, stored_rate) if result.stored_after_s else ack_rate
+    limit = min(raw["decode"], insert_rate)
+    ratio = sustained / limit
+    p50 = percentile(result.latencies_ms, 0.5)
+    p99 = percentile(result.latencies_ms, 0.99)
+    rss_mb = result.peak_rss_kb / 1024
+
+    print()
+    print("vitalsight ingest benchmark")
+    print(
+        f"  payloads       {len(payloads)} OTLP/HTTP protobuf+gzip requests, {events:,} events "
+        f"({events / len(payloads):,.0f}/request, {body_bytes / len(payloads) / 1024:,.0f} KiB "
+        f"gzip, {sum(len(p.raw) for p in payloads) / events:,.0f} B/event raw)"
+    )
+    print(
+        f"  host           {os.cpu_count()} cores; 1-min load average {args.load_before:.2f} "
+        f"before the run (other work on the server's core skews every figure)"
+    )
+    print(
+        f"  server         pinned to core {args.server_core}; loaders: {args.loaders} processes "
+        f"on cores {sorted(args.loader_cores) if args.loader_cores else 'any'}; "
+        f"warmup {args.warmup:g} s, window {args.duration:g} s"
+    )
+    print()
+    print("  pipeline (vitalsight serve, one core)")
+    print(f"    acknowledged      {ack_rate:12,.0f} events/s  {ack_rate * 60:14,.0f} events/min")
+    if result.stored_after_s:
+        print(
+            f"    stored end to end {stored_rate:12,.0f} events/s  {stored_rate * 60:14,.0f} "
+            f"events/min  ({result.acked_total:,} acked events all queryable "
+            f"{result.stored_after_s:.1f} s after load start)"
+        )
+    else:
+        print(
+            f"    stored end to end  NOT all acknowledged events were queryable within "
+            f"{args.drain_timeout:g} s of the end of load"
+        )
+    print(
+        f"    ack latency       p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
+        f"({len(result.latencies_ms):,} requests; {result.refused} refused 429/503, "
+        f"{result.errors} errors)"
+    )
+    print(
+        f"    server            peak RSS {rss_mb:6.0f} MB   CPU {result.server_cpu:.0%} of one "
+        f"core during the window"
+    )
+    w = result.writer
+    if w.inserts:
+        print(
+            f"    server's writer   {w.inserts} inserts, {w.mean_batch_rows:,} rows each on "
+            f"average, {w.seconds:.1f} s inserting ({w.rows / w.seconds:,.0f} rows/s while "
+            "inserting)"
+        )
+    print()
+    print("  raw limits (same payloads, same core)")
+    print(f"    (a) protobuf decode only   {raw['decode']:12,.0f} events/s")
+    print(f"        gunzip + decode        {raw['gunzip_decode']:12,.0f} events/s  (information)")
+    print(
+        f"        decode + encode        {encode_rate:12,.0f} events/s  (information: the "
+        "server's Python work per event)"
+    )
+    print(
+        f"    (b) store insert only      {insert_rate:12,.0f} events/s  (ChdbStore.insert, "
+        f"{insert_batch_rows:,}-row batches, materialized views included)"
+    )
+    print(f"    pipeline / min(a, b)       {ratio:12.0%}")
+    print()
+    print("  targets")
+    print(
+        f"    [{_mark(sustained * 60 >= TARGET_EVENTS_PER_MIN)}] sustained >= "
+        f"{TARGET_EVENTS_PER_MIN:,} events/min on one core (aim {AIM_EVENTS_PER_MIN:,}): "
+        f"{sustained * 60:,.0f}"
+    )
+    print(
+        f"    [{_mark(ratio >= TARGET_RAW_RATIO)}] >= {TARGET_RAW_RATIO:.0%} of the raw limit: "
+        f"{ratio:.0%}"
+    )
+    print(f"    [{_mark(p99 < TARGET_P99_MS)}] p99 ack < {TARGET_P99_MS:.0f} ms: {p99:.1f} ms")
+    print(
+        f"    [{_mark(rss_mb < TARGET_RSS_MB)}] peak RSS < {TARGET_RSS_MB:.0f} MB: {rss_mb:.0f} MB"
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--duration", type=float, default=20.0, help="measured window, s")
+    parser.add_argument("--warmup", type=float, default=3.0, help="load before the window, s")
+    parser.add_argument("--loaders", type=int, default=4, help="load processes (1 conn each)")
+    parser.add_argument("--sessions", type=int, default=1000, help="demo sessions to encode")
+    parser.add_argument(
+        "--sessions-per-request",
+        type=int,
+        default=50,
+        help="sessions per OTLP request (50 ≈ 1,300 events, a collector batch)",
+    )
+    parser.add_argument("--raw-seconds", type=float, default=2.0, help="time per raw limit, s")
+    parser.add_argument("--server-core", type=int, default=0)
+    parser.add_argument(
+        "--flush-rows", type=int, default=None, help="serve --flush-rows (default: the server's)"
+    )
+    parser.add_argument("--flush-interval", type=float, default=None, help="serve --flush-interval")
+    parser.add_argument("--queue-rows", type=int, default=None, help="serve --queue-rows")
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=60.0,
+        help="wait this long after the load for acked events to be stored",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument(
+        "--raw-only", action="store_true", help="measure the raw limits only (no server)"
+    )
+    # internal: the subprocess roles
+    parser.add_argument("--worker", choices=("load", "insert"), help=argparse.SUPPRESS)
+    parser.add_argument("--payloads", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--start", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker is not None:  # a subprocess, already pinned by the parent
+        return args
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if args.server_core not in cores and cores:
+        parser.error(f"--server-core {args.server_core} is not available (cores {cores})")
+    if args.flush_rows is None:
+        args.flush_rows = LimitsConfig().flush_rows
+    others = set(cores) - {args.server_core}
+    args.loader_cores = others or None  # a one-core machine: loaders share the server's core
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.worker == "load":
+        load_worker(args)
+        return
+    if args.worker == "insert":
+        insert_worker(args)
+        return
+    args.load_before = os.getloadavg()[0]
+    if args.load_before > 0.5:
+        print(
+            f"warning: 1-min load average is {args.load_before:.2f}: other processes are "
+            "running; the figures will be low and noisy",
+            file=sys.stderr,
+        )
+    workdir = Path(tempfile.mkdtemp(prefix="vitalsight-bench-"))
+    try:
+        print(f"building payloads ({args.sessions} demo sessions) ...", flush=True)
+        payloads = build_payloads(
+            seed=args.seed, sessions=args.sessions, sessions_per_request=args.sessions_per_request
+        )
+        payload_file = workdir / "payloads.pickle"
+        payload_file.write_bytes(pickle.dumps(payloads))
+        if not args.loader_cores:
+            print("warning: one core only; loaders share it with the server", file=sys.stderr)
+        result = None
+        batch_rows = args.flush_rows
+        if not args.raw_only:
+            print(
+                f"pipeline: vitalsight serve + {args.loaders} loaders for "
+                f"{args.warmup:g} + {args.duration:g} s ...",
+                flush=True,
+            )
+            result = run_pipeline(args, payload_file, workdir)
+            # The writer inserts what piled up while it was busy, often more than flush-rows:
+            # time the store at the batch size the server really used.
+            batch_rows = result.writer.mean_batch_rows or args.flush_rows
+        print("raw limit (a): protobuf decode ...", flush=True)
+        raw = measure_decode(payloads, core=args.server_core, seconds=args.raw_seconds)
+        encode_rate = measure_encode(payloads, core=args.server_core, seconds=args.raw_seconds)
+        print(
+            f"raw limit (b): store insert of {batch_rows:,}-row batches (subprocess) ...",
+            flush=True,
+        )
+        insert_rate = measure_insert(
+            payload_file,
+            core=args.server_core,
+            seconds=args.raw_seconds,
+            flush_rows=batch_rows,
+            workdir=workdir,
+        )
+        if result is None:
+            print(
+                f"(a) decode {raw['decode']:,.0f}/s, "
+                f"gunzip+decode {raw['gunzip_decode']:,.0f}/s, "
+                f"decode+encode {encode_rate:,.0f}/s, (b) insert {insert_rate:,.0f}/s "
+                f"({sum(p.events for p in payloads):,} events in {len(payloads)} payloads)"
+            )
+            return
+        report(
+            args=args,
+            payloads=payloads,
+            raw=raw,
+            insert_rate=insert_rate,
+            encode_rate=encode_rate,
+            insert_batch_rows=batch_rows,
+            result=result,
+        )
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
