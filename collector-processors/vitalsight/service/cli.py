@@ -10,10 +10,14 @@ from typing import Any
 
 import click
 
+from vitalsight.exporters.reader import DEFAULT_QUERY_URL
 from vitalsight.service.config import (
+    DEFAULT_DATA_DIR,
     DEFAULT_GRPC_PORT,
     DEFAULT_HTTP_PORT,
     DEFAULT_QUERY_PORT,
+    DEFAULT_QUERY_USER,
+    QUERY_PASSWORD_FILE,
     ConfigError,
     load_config,
 )
@@ -98,6 +102,84 @@ def serve(config_path: Path | None, **flags: Any) -> None:
         sys.stdout.flush()
 
     asyncio.run(serve_until_signalled(config, announce))
+
+
+@cli.command()
+@click.option(
+    "--endpoint",
+    default="http://127.0.0.1:4318",
+    show_default=True,
+    help="vitalsight's OTLP/HTTP endpoint (or any OTLP/HTTP receiver).",
+)
+@click.option("--api-key", help="Sent as X-Vitalsight-Key when the server requires one.")
+@click.option("--minutes", default=30, show_default=True, help="Minutes of traffic, ending now.")
+@click.option("--sessions-per-minute", default=20, show_default=True)
+@click.option("--seed", default=7, show_default=True, help="Same seed, same traffic.")
+def demo(
+    endpoint: str, api_key: str | None, minutes: int, sessions_per_minute: int, seed: int
+) -> None:
+    """Send realistic synthetic RUM traffic through the OTLP/HTTP receiver."""
+    from vitalsight.service.demo import DemoSendError, send_demo  # noqa: PLC0415
+
+    try:
+        summary = send_demo(
+            endpoint,
+            api_key=api_key,
+            seed=seed,
+            minutes=minutes,
+            sessions_per_minute=sessions_per_minute,
+        )
+    except DemoSendError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary.describe())
+
+
+@cli.command()
+@click.option(
+    "--url",
+    default=DEFAULT_QUERY_URL,
+    show_default=True,
+    help="ClickHouse HTTP endpoint: vitalsight's query port, or your ClickHouse server.",
+)
+@click.option("--user", default=DEFAULT_QUERY_USER, show_default=True)
+@click.option("--password", help="[default: read from DATA_DIR/query-password]")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_DATA_DIR,
+    show_default=True,
+    help="Where `vitalsight serve` keeps the generated query password.",
+)
+@click.option("--database", default="vitalsight", show_default=True)
+@click.option("--app", help="Only this app (service.name).")
+@click.option(
+    "--since", "since_minutes", default=60, show_default=True, help="Report on the last N minutes."
+)
+def report(
+    url: str,
+    user: str,
+    password: str | None,
+    data_dir: Path,
+    database: str,
+    app: str | None,
+    since_minutes: int,
+) -> None:
+    """Print p75 vitals, error rates and slow endpoints per route."""
+    from rich.console import Console  # noqa: PLC0415
+
+    from vitalsight.exporters.reader import connect_reader  # noqa: PLC0415
+    from vitalsight.service.report import build_report, render_report  # noqa: PLC0415
+
+    if password is None:
+        password_file = data_dir / QUERY_PASSWORD_FILE
+        if not password_file.exists():
+            raise click.UsageError(f"no --password and no {password_file}")
+        password = password_file.read_text(encoding="utf-8").strip()
+    client = connect_reader(url, username=user, password=password, database=database)
+    try:
+        render_report(build_report(client, app=app, since_minutes=since_minutes), Console())
+    finally:
+        client.close()
 
 
 def _serve_overrides(flags: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ DEFAULT_GRPC_PORT = 4317
 DEFAULT_QUERY_PORT = 8123
 DEFAULT_QUERY_USER = "vitalsight"
 MiB = 1024 * 1024
+QUERY_PASSWORD_FILE = "query-password"  # in the data directory, when none is configured
 
 
 class ConfigError(Exception):

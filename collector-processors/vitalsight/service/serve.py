@@ -18,10 +18,10 @@ from pathlib import Path
 
 import grpc
 from aiohttp import web
-from vitalsight.exporters.query_endpoint import create_query_app
 
 from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.exporter import ClickHouseExporter
+from vitalsight.exporters.query_endpoint import create_query_app
 from vitalsight.exporters.retention import apply_retention
 from vitalsight.exporters.schema import migrate
 from vitalsight.exporters.server_store import ClickHouseServerStore
@@ -30,12 +30,12 @@ from vitalsight.exporters.writer import BatchWriter
 from vitalsight.processors.pipeline import IngestPipeline
 from vitalsight.receivers.otlp_grpc import create_grpc_server
 from vitalsight.receivers.otlp_http import create_otlp_app
-from vitalsight.service.config import ServeConfig
+from vitalsight.service.config import QUERY_PASSWORD_FILE, ServeConfig
 from vitalsight.service.selfmetrics import SelfMetrics
 
 logger = logging.getLogger(__name__)
 
-QUERY_PASSWORD_FILE = "query-password"
+
 GRPC_GRACE_S = 5.0
 
 
