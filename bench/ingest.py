@@ -44,7 +44,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from prometheus_client.parser import text_string_to_metric_families
 
-from vitalsight.exporters.batch import ColumnBatch
+from vitalsight.exporters.batch import TableRows
 from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.encode import encode_logs, encode_traces
 from vitalsight.exporters.schema import migrate
@@ -159,24 +159,33 @@ def _restore_affinity(previous: set[int] | None) -> None:
 
 
 def insert_worker(args: argparse.Namespace) -> None:
-    """Subprocess: pre-encode flush-size batches, then time ChdbStore.insert alone."""
+    """Subprocess: pre-encode flush-size Arrow batches (as the writer queues them), then time
+    ChdbStore.insert alone."""
     payloads: list[Payload] = pickle.loads(Path(args.payloads).read_bytes())
     encoded = []
     for p in payloads:
         request = _DECODERS[p.path].FromString(p.raw)
         encoded.append(
-            encode_logs(request)
-            if isinstance(request, ExportLogsServiceRequest)
-            else encode_traces(request)
+            (
+                encode_logs(request)
+                if isinstance(request, ExportLogsServiceRequest)
+                else encode_traces(request)
+            ).to_rows()
         )
     # Under load the writer inserts flush-size batches of the busiest table (otel_logs):
     # repeat the payloads until it has two, keeping the payloads' mix of logs and spans.
-    per_table: dict[str, ColumnBatch] = {}
-    while max((b.row_count for b in per_table.values()), default=0) < 2 * args.flush_rows:
+    per_table: dict[str, list[TableRows]] = {}
+    while max((sum(p.row_count for p in parts) for parts in per_table.values()), default=0) < (
+        2 * args.flush_rows
+    ):
         for batch in encoded:
-            per_table.setdefault(batch.table, ColumnBatch(batch.table)).extend(batch)
+            per_table.setdefault(batch.table, []).append(batch)
     # Batches of the writer's flush size, as the server inserts them under load.
-    batches = [part for whole in per_table.values() for part in _split(whole, args.flush_rows)]
+    batches = [
+        part
+        for parts in per_table.values()
+        for part in _split(TableRows.concat(parts), args.flush_rows)
+    ]
     store = ChdbStore(args.data_dir)
     try:
         migrate(store)
@@ -193,13 +202,9 @@ def insert_worker(args: argparse.Namespace) -> None:
     print(json.dumps({"events": events, "seconds": elapsed, "batch_rows": args.flush_rows}))
 
 
-def _split(batch: ColumnBatch, rows: int) -> list[ColumnBatch]:
-    total = batch.row_count
-    if total <= rows:
-        return [batch]
+def _split(batch: TableRows, rows: int) -> list[TableRows]:
     return [
-        ColumnBatch(batch.table, {k: v[i : i + rows] for k, v in batch.columns.items()})
-        for i in range(0, total, rows)
+        TableRows(batch.table, batch.rows.slice(i, rows)) for i in range(0, batch.row_count, rows)
     ]
 
 

@@ -121,7 +121,7 @@ def test_sdk_events_fill_every_fact_table(store: Store) -> None:
             },
         ),
     ]
-    store.insert(encode_logs(logs_request(RESOURCE, records)))
+    store.insert(encode_logs(logs_request(RESOURCE, records)).to_rows())
     where = "page_view_id = 'pv-facts'"
     assert one(
         store,
@@ -158,7 +158,7 @@ def test_error_fingerprint_ignores_numbers_in_messages(store: Store) -> None:
         )
         for n in (17, 9_000)
     ]
-    store.insert(encode_logs(logs_request(RESOURCE, records)))
+    store.insert(encode_logs(logs_request(RESOURCE, records)).to_rows())
     assert one(
         store, "SELECT uniqExact(fingerprint), count() FROM rum_errors WHERE page_view_id = 'pv-fp'"
     ) == (1, 2)
@@ -176,7 +176,7 @@ def test_semconv_body_form_web_vital_gets_threshold_rating(store: Store) -> None
         body=body,
         attributes=key_values({**CONTEXT, "browser.page.view_id": "pv-body"}),
     )
-    store.insert(encode_logs(logs_request(RESOURCE, [record])))
+    store.insert(encode_logs(logs_request(RESOURCE, [record])).to_rows())
     assert one(
         store,
         "SELECT name, value, rating, metric_id FROM rum_vitals WHERE page_view_id = 'pv-body'",
@@ -196,7 +196,7 @@ def test_older_event_name_attribute_is_understood(store: Store) -> None:
             }
         ),
     )
-    store.insert(encode_logs(logs_request(RESOURCE, [record])))
+    store.insert(encode_logs(logs_request(RESOURCE, [record])).to_rows())
     assert one(store, "SELECT name, rating FROM rum_vitals WHERE page_view_id = 'pv-old'") == (
         "INP",
         "needs-improvement",
@@ -261,7 +261,7 @@ def test_official_document_load_spans_become_one_page_view(store: Store) -> None
             },
         ),
     )
-    store.insert(encode_traces(traces_request(official_resource(), [load, fetch])))
+    store.insert(encode_traces(traces_request(official_resource(), [load, fetch])).to_rows())
     row = one(
         store,
         "SELECT route, url, environment, os, device, session_id, dns_ms, "
@@ -299,7 +299,9 @@ def test_official_fetch_span_with_older_http_conventions(store: Store) -> None:
         },
     )
     store.insert(
-        encode_traces(traces_request({**official_resource(), "service.name": "otel-fetch"}, [span]))
+        encode_traces(
+            traces_request({**official_resource(), "service.name": "otel-fetch"}, [span])
+        ).to_rows()
     )
     assert one(
         store,
@@ -333,7 +335,9 @@ def test_span_exception_events_become_errors(store: Store) -> None:
         ],
     )
     store.insert(
-        encode_traces(traces_request({**official_resource(), "service.name": "otel-exc"}, [span]))
+        encode_traces(
+            traces_request({**official_resource(), "service.name": "otel-exc"}, [span])
+        ).to_rows()
     )
     assert one(store, "SELECT type, message, source FROM rum_errors WHERE app = 'otel-exc'") == (
         "RangeError",
@@ -358,7 +362,7 @@ def test_rollups_hold_weighted_quantiles(store: Store) -> None:
         )
         for v in values
     ]
-    store.insert(encode_logs(logs_request(RESOURCE, records)))
+    store.insert(encode_logs(logs_request(RESOURCE, records)).to_rows())
     samples, weight, good, poor, quantiles = one(
         store,
         """

@@ -1,5 +1,5 @@
 """The ClickHouse-server store without a server: the exact statements it sends through
-clickhouse-connect, and the Native bytes clickhouse-connect makes of its inserts, loaded
+clickhouse-connect, and the Arrow bytes clickhouse-connect makes of its inserts, loaded
 into a real chDB table to prove they round-trip (no server can run here)."""
 
 from __future__ import annotations
@@ -8,10 +8,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
 import pytest
-from clickhouse_connect.datatypes.registry import get_from_name
-from clickhouse_connect.driver.insert import InsertContext
-from clickhouse_connect.driver.transform import NativeTransform
+from clickhouse_connect.driver.query import arrow_buffer
 
 from tests.otlp_samples import vitals_request
 from vitalsight.exporters.chdb_store import ChdbStore
@@ -42,17 +41,8 @@ class RecordingClient:
         self.queries.append(sql)
         return _Result([])
 
-    def insert(
-        self, table: str, data: list[list[Any]], *, column_names: list[str], column_oriented: bool
-    ) -> None:
-        self.inserts.append(
-            {
-                "table": table,
-                "data": data,
-                "column_names": column_names,
-                "column_oriented": column_oriented,
-            }
-        )
+    def insert_arrow(self, table: str, arrow_table: pa.Table) -> None:
+        self.inserts.append({"table": table, "rows": arrow_table})
 
     def close(self) -> None:
         self.closed = True
@@ -110,46 +100,33 @@ def chdb_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbStore]:
     store.close()
 
 
-def test_insert_native_bytes_round_trip_in_chdb(
+def test_insert_sends_arrow_that_round_trips_in_chdb(
     recorded: tuple[Any, RecordingClient], chdb_store: ChdbStore
 ) -> None:
+    """The store hands clickhouse-connect the queued Arrow table; the exact bytes
+    clickhouse-connect makes of it (`FORMAT Arrow`) load into the same schema in chDB with
+    nanosecond timestamps intact."""
     store, client = recorded
     event_ns = time.time_ns() - 86_400 * 1_000_000_000 + 987_654_321
-    store.insert(encode_logs(vitals_request("native", 2, time_ns=event_ns)))
+    store.insert(encode_logs(vitals_request("arrow", 2, time_ns=event_ns)).to_rows())
     (call,) = client.inserts
-    assert call["table"] == "otel_logs" and call["column_oriented"] is True
-    assert call["column_names"][:3] == ["Timestamp", "TraceId", "SpanId"]
-    assert call["data"][0] == [event_ns, event_ns + 1_000_000]  # integer ns ticks
-    assert isinstance(call["data"][call["column_names"].index("LogAttributes")][0], dict)
+    assert call["table"] == "otel_logs"
+    rows: pa.Table = call["rows"]
+    assert rows.schema.field("Timestamp").type == pa.timestamp("ns")
+    assert rows.column("Timestamp").cast(pa.int64()).to_pylist() == [event_ns, event_ns + 1_000_000]
 
-    types = dict(
-        chdb_store.rows(
-            "SELECT name, type FROM system.columns "
-            "WHERE database = currentDatabase() AND table = 'otel_logs'"
-        )
-    )
-    context = InsertContext(
-        "otel_logs",
-        call["column_names"],
-        [get_from_name(types[name]) for name in call["column_names"]],
-        call["data"],
-        column_oriented=True,
-    )
-    body = b"".join(NativeTransform.build_insert(context))
-    # The HTTP body clickhouse-connect sends: the statement, then Native blocks.
-    columns = ", ".join(f"`{name}`" for name in call["column_names"])
-    statement = f"INSERT INTO otel_logs ({columns}) FORMAT Native\n".encode()
-    assert body.startswith(statement)
-    with chdb_store._conn.send_insert(f"INSERT INTO otel_logs ({columns})", "Native") as inserter:
-        inserter.append(body[len(statement) :])
+    column_names, body = arrow_buffer(rows)
+    columns = ", ".join(f"`{name}`" for name in column_names)
+    with chdb_store._conn.send_insert(f"INSERT INTO otel_logs ({columns})", "Arrow") as inserter:
+        inserter.append(bytes(body))  # type: ignore[arg-type]
         inserter.finish()
     assert chdb_store.rows(
         "SELECT toUnixTimestamp64Nano(Timestamp), LogAttributes['browser.web_vital.id'] "
-        "FROM otel_logs WHERE startsWith(LogAttributes['browser.web_vital.id'], 'native') "
+        "FROM otel_logs WHERE startsWith(LogAttributes['browser.web_vital.id'], 'arrow') "
         "ORDER BY Timestamp"
-    ) == [(event_ns, "native-0"), (event_ns + 1_000_000, "native-1")]
+    ) == [(event_ns, "arrow-0"), (event_ns + 1_000_000, "arrow-1")]
     assert chdb_store.rows(
-        "SELECT count() FROM rum_vitals WHERE startsWith(metric_id, 'native')"
+        "SELECT count() FROM rum_vitals WHERE startsWith(metric_id, 'arrow')"
     ) == [(2,)]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.otlp_samples import vitals_request
-from vitalsight.exporters.batch import ColumnBatch
+from vitalsight.exporters.batch import TableRows
 from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.encode import encode_logs
 from vitalsight.exporters.schema import migrate
@@ -29,7 +29,7 @@ class GatedStore:
         self.failures_left = 0
         self.inserted_batches: list[int] = []
 
-    def insert(self, batch: ColumnBatch) -> None:
+    def insert(self, batch: TableRows) -> None:
         self.open.wait()
         if self.failures_left:
             self.failures_left -= 1
@@ -60,8 +60,8 @@ def gated(chdb_store: ChdbStore) -> GatedStore:
     return GatedStore(chdb_store)
 
 
-def batch(marker: str, rows: int) -> ColumnBatch:
-    return encode_logs(vitals_request(marker, rows))
+def batch(marker: str, rows: int) -> TableRows:
+    return encode_logs(vitals_request(marker, rows)).to_rows()
 
 
 def stored(store: ChdbStore, marker: str) -> int:

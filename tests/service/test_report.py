@@ -25,7 +25,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from rich.console import Console
 
 from tests.serve_process import ServeProcess
-from vitalsight.exporters.batch import ColumnBatch
+from vitalsight.exporters.batch import TableRows
 from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.encode import encode_logs, encode_traces
 from vitalsight.exporters.schema import migrate
@@ -52,7 +52,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbStore]:
     """A chDB store holding 30 minutes of demo traffic that ended now."""
     opened = ChdbStore(tmp_path_factory.mktemp("report"))
     migrate(opened)
-    batches: dict[str, ColumnBatch] = {}
+    parts: dict[str, list[TableRows]] = {}
     start_ns = time.time_ns() - MINUTES * 60 * 10**9
     for request in generate_demo(
         seed=5,
@@ -66,9 +66,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbStore]:
             if isinstance(request, ExportLogsServiceRequest)
             else encode_traces(request)
         )
-        batches.setdefault(batch.table, ColumnBatch(batch.table)).extend(batch)
-    for batch in batches.values():
-        opened.insert(batch)
+        parts.setdefault(batch.table, []).append(batch.to_rows())
+    for table_parts in parts.values():
+        opened.insert(TableRows.concat(table_parts))
     yield opened
     opened.close()
 

@@ -1,14 +1,19 @@
-"""Column batches: the unit the encoder produces and every store inserts."""
+"""Batches: what the encoder produces (columns of Python values) and what the writer queues
+and every store inserts (an Arrow table per raw table)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
+from vitalsight.exporters.arrow_codec import to_arrow
+
 
 @dataclass
 class ColumnBatch:
-    """Rows for one table, held column by column (the layout both insert codecs want)."""
+    """Rows for one table, held column by column, as the encoder fills them."""
 
     table: str
     columns: dict[str, list[Any]] = field(default_factory=dict)
@@ -18,10 +23,21 @@ class ColumnBatch:
         first = next(iter(self.columns.values()), None)
         return 0 if first is None else len(first)
 
-    def extend(self, other: ColumnBatch) -> None:
-        """Append another batch of the same table in place."""
-        if not self.columns:
-            self.columns = {name: list(values) for name, values in other.columns.items()}
-            return
-        for name, values in other.columns.items():
-            self.columns[name].extend(values)
+    def to_rows(self) -> TableRows:
+        return TableRows(self.table, to_arrow(self.table, self.columns))
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """Rows for one table as Arrow: compact while queued, and the stores' insert format."""
+
+    table: str
+    rows: pa.Table
+
+    @property
+    def row_count(self) -> int:
+        return int(self.rows.num_rows)
+
+    @staticmethod
+    def concat(parts: list[TableRows]) -> TableRows:
+        return TableRows(parts[0].table, pa.concat_tables([part.rows for part in parts]))

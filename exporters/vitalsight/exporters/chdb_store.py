@@ -15,8 +15,7 @@ from typing import Any
 import chdb
 import pyarrow as pa
 
-from vitalsight.exporters.batch import ColumnBatch
-from vitalsight.exporters.tables import NANOS, RAW_TABLES
+from vitalsight.exporters.batch import TableRows
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +74,8 @@ class ChdbStore:
         except Exception:  # the original error is the one worth raising
             logger.warning("chDB did not answer after a failed statement", exc_info=True)
 
-    def insert(self, batch: ColumnBatch) -> None:
-        arrow_table = _to_arrow(batch)
+    def insert(self, batch: TableRows) -> None:
+        arrow_table = batch.rows
         columns = ", ".join(f"`{name}`" for name in arrow_table.column_names)
         with self._lock:
             # chDB's Python() table function reads the local variable by name.
@@ -90,20 +89,3 @@ class ChdbStore:
         self._closed = True
         with self._lock:
             self._conn.close()
-
-
-def _to_arrow(batch: ColumnBatch) -> pa.Table:
-    layout = RAW_TABLES[batch.table]
-    arrays = [_column(batch.columns[name], layout[name]) for name in batch.columns]
-    return pa.Table.from_arrays(arrays, names=list(batch.columns))
-
-
-def _column(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
-    # Python ints convert to int64 ~100x faster than to timestamps; the cast is free.
-    storage = _INT64_STORAGE.get(arrow_type)
-    if storage is not None:
-        return pa.array(values, type=storage).cast(arrow_type)
-    return pa.array(values, type=arrow_type)
-
-
-_INT64_STORAGE = {NANOS: pa.int64(), pa.list_(NANOS): pa.list_(pa.int64())}

@@ -50,10 +50,11 @@ class ClickHouseExporter:
             return ExportResult(ExportStatus.QUEUE_FULL, message="exporter is shutting down")
         try:
             batches, unsupported, note = _encode(request)
+            rows = [batch.to_rows() for batch in batches if batch.row_count]
         except Exception as exc:  # a bug or a value ClickHouse cannot hold; never raise
             logger.exception("cannot encode export request")
             return ExportResult(ExportStatus.FAILED, message=f"cannot encode: {exc}")
-        if not self._writer.offer(batches):
+        if not self._writer.offer(rows):
             return ExportResult(ExportStatus.QUEUE_FULL, message="ingest queue is full")
         return ExportResult(ExportStatus.ACCEPTED, rejected_items=unsupported, message=note)
 

@@ -1,7 +1,7 @@
 """The server store: a ClickHouse server or cluster through clickhouse-connect.
 
-Same SQL as the embedded store; inserts use clickhouse-connect's Native codec, with
-timestamps sent as integer nanosecond ticks so DateTime64(9) gets them exactly.
+Same SQL as the embedded store; inserts send the queued Arrow tables as `FORMAT Arrow`
+(timestamp[ns] columns, so DateTime64(9) gets integer nanoseconds exactly).
 """
 
 from __future__ import annotations
@@ -12,14 +12,9 @@ from urllib.parse import unquote, urlsplit
 
 import clickhouse_connect
 
-from vitalsight.exporters.batch import ColumnBatch
+from vitalsight.exporters.batch import TableRows
 
 logger = logging.getLogger(__name__)
-
-_MAP_COLUMNS = frozenset(
-    {"ResourceAttributes", "ScopeAttributes", "LogAttributes", "SpanAttributes", "Attributes"}
-)
-_MAP_ARRAY_COLUMNS = frozenset({"Events.Attributes", "Links.Attributes"})
 
 
 def client_settings_from_url(url: str, *, database: str | None = None) -> dict[str, Any]:
@@ -60,21 +55,10 @@ class ClickHouseServerStore:
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._client.query(sql).result_rows]
 
-    def insert(self, batch: ColumnBatch) -> None:
-        names = list(batch.columns)
-        data = [_for_native(name, batch.columns[name]) for name in names]
-        self._client.insert(batch.table, data, column_names=names, column_oriented=True)
+    def insert(self, batch: TableRows) -> None:
+        self._client.insert_arrow(batch.table, batch.rows)
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._client.close()
-
-
-def _for_native(name: str, values: list[Any]) -> list[Any]:
-    """clickhouse-connect wants Map values as dicts; the encoder makes (key, value) pairs."""
-    if name in _MAP_COLUMNS:
-        return [dict(pairs) for pairs in values]
-    if name in _MAP_ARRAY_COLUMNS:
-        return [[dict(pairs) for pairs in row] for row in values]
-    return values

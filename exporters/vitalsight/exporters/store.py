@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from vitalsight.exporters.batch import ColumnBatch
+from vitalsight.exporters.batch import TableRows
 
 
 class Store(Protocol):
@@ -22,8 +22,8 @@ class Store(Protocol):
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         """Run a small query and return its rows (schema bookkeeping only)."""
 
-    def insert(self, batch: ColumnBatch) -> None:
-        """Insert one column batch with the store's fastest codec."""
+    def insert(self, batch: TableRows) -> None:
+        """Insert one table's rows (Arrow) with the store's own transport."""
 
     def close(self) -> None:
         """Release the store; idempotent."""

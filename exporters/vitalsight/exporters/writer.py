@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from vitalsight.exporters.batch import ColumnBatch
+from vitalsight.exporters.batch import TableRows
 from vitalsight.exporters.store import Store
 from vitalsight.service.selfmetrics import SelfMetrics
 
@@ -27,7 +27,8 @@ _MAX_RETRY_DELAY_S = 5.0
 
 @dataclass
 class _Pending:
-    batch: ColumnBatch
+    parts: list[TableRows]
+    rows: int
     since: float
 
 
@@ -59,7 +60,7 @@ class BatchWriter:
     def queued_rows(self) -> int:
         return self._queued_rows
 
-    def offer(self, batches: list[ColumnBatch]) -> bool:
+    def offer(self, batches: list[TableRows]) -> bool:
         """Queue the batches whole, or nothing when they would overflow the queue."""
         rows = sum(batch.row_count for batch in batches)
         with self._cond:
@@ -71,16 +72,14 @@ class BatchWriter:
                     self._add(batch, now)
             self._queued_rows += rows
             self._report_depth()
-            if any(p.batch.row_count >= self._flush_rows for p in self._pending.values()):
+            if any(p.rows >= self._flush_rows for p in self._pending.values()):
                 self._cond.notify()
         return True
 
-    def _add(self, batch: ColumnBatch, now: float) -> None:
-        pending = self._pending.get(batch.table)
-        if pending is None:
-            self._pending[batch.table] = _Pending(ColumnBatch(batch.table), now)
-            pending = self._pending[batch.table]
-        pending.batch.extend(batch)
+    def _add(self, batch: TableRows, now: float) -> None:
+        pending = self._pending.setdefault(batch.table, _Pending([], 0, now))
+        pending.parts.append(batch)
+        pending.rows += batch.row_count
 
     def force_flush(self, timeout_s: float = 30.0) -> bool:
         """Block until every accepted row is written; False on timeout."""
@@ -117,17 +116,19 @@ class BatchWriter:
                     return
                 self._cond.wait(timeout=self._wait_time())
 
-    def _take_due(self) -> list[ColumnBatch]:
+    def _take_due(self) -> list[TableRows]:
         with self._cond:
             now = time.monotonic()
             due_tables = [
                 table
                 for table, p in self._pending.items()
                 if self._closing
-                or p.batch.row_count >= self._flush_rows
+                or p.rows >= self._flush_rows
                 or now - p.since >= self._flush_interval_s
             ]
-            return [self._pending.pop(table).batch for table in due_tables]
+            # Concatenating Arrow tables is cheap (no copy); the GIL-heavy work was done
+            # per request, so the insert itself runs with the GIL released.
+            return [TableRows.concat(self._pending.pop(table).parts) for table in due_tables]
 
     def _wait_time(self) -> float:
         if not self._pending:
@@ -135,7 +136,7 @@ class BatchWriter:
         oldest = min(p.since for p in self._pending.values())
         return max(0.0, oldest + self._flush_interval_s - time.monotonic())
 
-    def _insert_until_done(self, batch: ColumnBatch) -> None:
+    def _insert_until_done(self, batch: TableRows) -> None:
         delay = 0.1
         while True:
             started = time.perf_counter()
@@ -153,7 +154,7 @@ class BatchWriter:
                 self._metrics.written_rows.labels(batch.table).inc(batch.row_count)
             return
 
-    def _finish(self, written: list[ColumnBatch]) -> None:
+    def _finish(self, written: list[TableRows]) -> None:
         with self._cond:
             self._queued_rows -= sum(batch.row_count for batch in written)
             self._report_depth()
