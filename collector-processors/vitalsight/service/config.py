@@ -37,8 +37,8 @@ class LimitsConfig(BaseModel):
 
     max_request_bytes: int = Field(4 * MiB, ge=1024, description="413 above this (as sent)")
     max_decompressed_bytes: int = Field(32 * MiB, ge=1024, description="413 above this")
-    queue_rows: int = Field(500_000, ge=1, description="503 + Retry-After when full")
-    flush_rows: int = Field(50_000, ge=1, description="flush a table at this many rows")
+    queue_rows: int = Field(150_000, ge=1, description="503 + Retry-After when full")
+    flush_rows: int = Field(40_000, ge=1, description="flush a table at this many rows")
     flush_interval_s: float = Field(1.0, gt=0, description="or when the oldest row is this old")
     retry_after_s: int = Field(1, ge=1, description="Retry-After sent with 429/503")
 

@@ -19,8 +19,8 @@ from vitalsight.service.selfmetrics import SelfMetrics
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_QUEUE_ROWS = 500_000
-DEFAULT_FLUSH_ROWS = 50_000
+DEFAULT_QUEUE_ROWS = 150_000
+DEFAULT_FLUSH_ROWS = 40_000
 DEFAULT_FLUSH_INTERVAL_S = 1.0
 _MAX_RETRY_DELAY_S = 5.0
 
