@@ -12,6 +12,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from vitalsight.exporters.writer import (
+    DEFAULT_FLUSH_INTERVAL_S,
+    DEFAULT_FLUSH_ROWS,
+    DEFAULT_QUEUE_ROWS,
+)
+
 DEFAULT_DATA_DIR = Path("vitalsight-data")
 DEFAULT_HTTP_PORT = 4318
 DEFAULT_GRPC_PORT = 4317
@@ -37,9 +43,11 @@ class LimitsConfig(BaseModel):
 
     max_request_bytes: int = Field(4 * MiB, ge=1024, description="413 above this (as sent)")
     max_decompressed_bytes: int = Field(32 * MiB, ge=1024, description="413 above this")
-    queue_rows: int = Field(150_000, ge=1, description="503 + Retry-After when full")
-    flush_rows: int = Field(40_000, ge=1, description="flush a table at this many rows")
-    flush_interval_s: float = Field(1.0, gt=0, description="or when the oldest row is this old")
+    queue_rows: int = Field(DEFAULT_QUEUE_ROWS, ge=1, description="503 + Retry-After when full")
+    flush_rows: int = Field(DEFAULT_FLUSH_ROWS, ge=1, description="flush a table at this many rows")
+    flush_interval_s: float = Field(
+        DEFAULT_FLUSH_INTERVAL_S, gt=0, description="or when the oldest row is this old"
+    )
     retry_after_s: int = Field(1, ge=1, description="Retry-After sent with 429/503")
 
 
