@@ -119,3 +119,34 @@ def test_timestamps_round_trip_exactly(server: ServeProcess) -> None:
         f"SELECT toUnixTimestamp64Milli(timestamp) FROM rum_vitals WHERE metric_id = '{mark}-0'"
     )
     assert fact == [(three_days_ago // 1_000_000,)]
+
+
+def test_refused_requests_leave_accepted_data_intact(limited_server: ServeProcess) -> None:
+    """Malformed, oversized and wrong-type requests between good ones change nothing that
+    was accepted: every acknowledged row is stored exactly once."""
+    before, after = marker(), marker()
+    body = vitals_request(before, 3).SerializeToString()
+    assert post(limited_server, "/v1/logs", body, PROTOBUF)[0] == 200
+    refusals = [
+        post(limited_server, "/v1/logs", b"\x0a\xff\xff", PROTOBUF)[0],
+        post(
+            limited_server, "/v1/logs", vitals_request(marker(), 40).SerializeToString(), PROTOBUF
+        )[0],
+        post(limited_server, "/v1/logs", body, "application/xml")[0],
+        post(
+            limited_server,
+            "/v1/logs",
+            gzip.compress(b"\0" * 100_000),
+            PROTOBUF,
+            **{"Content-Encoding": "gzip"},
+        )[0],
+    ]
+    assert refusals == [400, 413, 415, 413]
+    assert (
+        post(limited_server, "/v1/logs", vitals_request(after, 2).SerializeToString(), PROTOBUF)[0]
+        == 200
+    )
+    for mark, expected in ((before, 3), (after, 2)):
+        where = f"startsWith(metric_id, '{mark}')"
+        assert limited_server.wait_for_count("rum_vitals", expected, where=where) == expected
+    assert limited_server.rows("SELECT count() FROM otel_logs") == [(5,)]
