@@ -1,0 +1,44 @@
+// Builds dist/esm (one ES module per source file, for npm and tree-shaking bundlers) and
+// dist/vitalsight.iife.js (everything incl. web-vitals, minified, global `vitalsight`).
+// Types are emitted by `tsc` in `npm run build`.
+import {build} from 'esbuild';
+import {readdirSync, rmSync} from 'node:fs';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const walk = (dir) =>
+  readdirSync(dir, {withFileTypes: true}).flatMap((d) =>
+    d.isDirectory() ? walk(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []);
+
+/** Shared by the IIFE build and scripts/size.mjs, so the budgets measure what ships. */
+export const minifyOptions = {
+  bundle: true,
+  minify: true,
+  // Private fields start with `_` (see STYLE.md) so they can be shortened safely.
+  mangleProps: /^_/,
+  target: 'es2020',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+export const buildAll = async () => {
+  rmSync(join(root, 'dist/esm'), {recursive: true, force: true});
+  await build({
+    entryPoints: walk(join(root, 'src')),
+    outdir: join(root, 'dist/esm'),
+    outbase: join(root, 'src'),
+    format: 'esm',
+    target: 'es2020',
+    logLevel: 'warning',
+  });
+  await build({
+    ...minifyOptions,
+    entryPoints: [join(root, 'src/index.ts')],
+    outfile: join(root, 'dist/vitalsight.iife.js'),
+    format: 'iife',
+    globalName: 'vitalsight',
+  });
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildAll();

@@ -1,0 +1,268 @@
+import type {Attributes, Client, Instrumentation, Options, PageView, TelemetryRecord} from './types.js';
+import {Transport} from './transport.js';
+import {browserContext, networkContext} from './lib/env.js';
+import {randomHex} from './lib/ids.js';
+import {cleanUrl} from './lib/cleanUrl.js';
+import {isAllowed} from './lib/matchUrl.js';
+import {onHidden} from './lib/onHidden.js';
+import {PageViews} from './lib/pageViews.js';
+import {safe} from './lib/safe.js';
+import {getStorage, SESSION_KEY, touchSession, type Session} from './lib/session.js';
+import {sha256} from './lib/sha256.js';
+import {urlTemplate} from './lib/urlTemplate.js';
+
+export const VERSION = '0.1.0';
+/** localStorage key of the opt-out switch (`setOptOut`). */
+export const OPT_OUT_KEY = 'vitalsight.optout';
+
+/** How often (ms) the session's last-activity time is written to storage at most. */
+const SESSION_WRITE_INTERVAL = 5000;
+
+let _client: CoreClient | undefined;
+
+class CoreClient implements Client {
+  _t: Transport;
+  _pages = new PageViews();
+  _session: Session | undefined;
+  _written = 0;
+  /** undefined: not looked up yet; null: none. */
+  _storage: Storage | null | undefined;
+  _checked = false;
+  /** 'on', 'pending' (waiting for consent) or 'off' (opted out / consent refused). */
+  _state: string;
+  _user = '';
+  /** Network type, refreshed when it changes (Network Information API). */
+  _net = networkContext();
+  /** Ids of page views whose URL is not to be recorded (allow/deny lists). */
+  _denied = new Set<string>();
+
+  constructor(readonly options: Options) {
+    const o = options;
+    // No storage access and no environment probing here: both wait for the first send, so
+    // that init() stays off the page-load path (see bench/main-thread.mjs).
+    this._state = o.requireConsent ? 'pending' : 'on';
+    this._t = new Transport({
+      endpoint: o.endpoint,
+      apiKey: o.apiKey,
+      resource: () => ({
+        'service.name': o.app,
+        'service.version': o.release,
+        'deployment.environment.name': o.environment,
+        'telemetry.sdk.name': 'vitalsight',
+        'telemetry.sdk.language': 'webjs',
+        'telemetry.sdk.version': VERSION,
+        ...browserContext(),
+        ...o.attributes,
+      }),
+      prepare: (r) => this._prepare(r),
+      scope: {name: 'vitalsight', version: VERSION},
+      batchSize: o.batchSize || 50,
+      flushInterval: o.flushInterval || 5000,
+      maxQueueSize: o.maxQueueSize || 500,
+    });
+    this._t._hold = this._state === 'pending';
+    this.navigate('navigation', 0);
+    const c = (navigator as {connection?: EventTarget}).connection;
+    if (c) c.addEventListener('change', () => (this._net = networkContext()));
+  }
+
+  _optedOut(): boolean {
+    try {
+      return localStorage.getItem(OPT_OUT_KEY) === '1';
+    } catch {
+      return false;
+    }
+  }
+
+  /** The storage of the session, looked up once (the first access costs ~1 ms). */
+  _store(): Storage | undefined {
+    if (this._storage === undefined) this._storage = getStorage(this.options.persistence) || null;
+    return this._storage || undefined;
+  }
+
+  _rate(): number {
+    const r = this.options.sampleRate;
+    return r === undefined || !(r >= 0) ? 1 : Math.min(1, r);
+  }
+
+  _touch(): Session {
+    const o = this.options;
+    const stored = this._session ? undefined : safe(() => this._store() && this._store()!.getItem(SESSION_KEY))();
+    const s = touchSession(this._session, stored, Date.now(), this._rate(), o.sessionTimeout, o.sessionMaxAge);
+    const isNew = s !== this._session && s.start === s.last;
+    this._session = s;
+    this._save(isNew);
+    return s;
+  }
+
+  /** Writes the session to storage (never before consent), throttled unless `force`. */
+  _save(force?: boolean): void {
+    const s = this._session;
+    if (!s || this._state !== 'on' || (!force && Date.now() - this._written < SESSION_WRITE_INTERVAL)) return;
+    this._written = Date.now();
+    safe(() => this._store() && this._store()!.setItem(SESSION_KEY, JSON.stringify(s)))();
+  }
+
+  sampled(): boolean {
+    return this._touch().sampled;
+  }
+
+  allowed(url: string): boolean {
+    const o = this.options;
+    // Without allow/deny lists only the SDK's own (absolute) endpoint URLs are excluded:
+    // no URL parsing on this path, which runs for every resource and request.
+    if (!o.allowUrls && !o.denyUrls) return !url.startsWith(o.endpoint + '/v1/');
+    const abs = cleanUrl(url, true, true);
+    return !!abs && !abs.startsWith(o.endpoint + '/v1/') && isAllowed(abs, o.allowUrls, o.denyUrls);
+  }
+
+  clean(url: string): string {
+    return cleanUrl(url, this.options.captureQueryString, this.options.captureHash);
+  }
+
+  pageAt(at: number): PageView {
+    return this._pages.at(at);
+  }
+
+  navigate(type: string, at = performance.now()): PageView {
+    const prev = this._pages._list.length ? this._pages.current() : undefined;
+    const href = location.href;
+    const route = this.options.route;
+    const id = randomHex(8);
+    if (!this.allowed(href)) this._denied.add(id);
+    return this._pages.add({
+      id,
+      type,
+      href,
+      url: this.clean(href),
+      route: safe(() => route && route(new URL(href)))() || urlTemplate(location.pathname),
+      referrer: prev ? prev.url : document.referrer ? this.clean(document.referrer) : '',
+      start: at,
+    });
+  }
+
+  event(name: string, attributes: Attributes, at = performance.now(), isError?: boolean): void {
+    this._record({type: 'event', name, time: performance.timeOrigin + at, attributes, error: isError}, at);
+  }
+
+  span(record: TelemetryRecord, at: number): void {
+    this._record(record, at);
+  }
+
+  /** Recording is cheap: the page view is noted, the rest waits for `_prepare` at send time. */
+  _record(r: TelemetryRecord, at: number): void {
+    if (this._state === 'off') return;
+    const page = this.pageAt(at);
+    if (this._denied.has(page.id)) return;
+    _pageOf.set(r, page);
+    r.attributes = {...this._net, ...r.attributes};
+    this._t.push(r);
+  }
+
+  _prepare(r: TelemetryRecord): TelemetryRecord | null | false | undefined {
+    if (!this._checked) {
+      this._checked = true;
+      if (this._optedOut()) this._state = 'off';
+    }
+    const page = _pageOf.get(r);
+    if (this._state === 'off' || !page) return null;
+    const s = this._touch();
+    const isError = r.name === 'exception' && !this.options.sampleErrors;
+    if (!s.sampled && !isError) return null;
+    r.attributes = {
+      'session.id': s.id,
+      'browser.page.view_id': page.id,
+      'browser.page.route': page.route,
+      'browser.page.url': page.url,
+      'vitalsight.sample_rate': isError ? 1 : s.rate,
+      'user.hash': this._user || undefined,
+      ...r.attributes,
+    };
+    const hook = this.options.beforeSend;
+    return hook ? hook(r) : r;
+  }
+}
+
+/** The page view each queued record belongs to. */
+const _pageOf = new WeakMap<TelemetryRecord, PageView>();
+
+/**
+ * Starts the SDK with the given signal modules. Use this (with only the modules you import)
+ * to keep a bundle small; `init()` starts all of them. Calling it again returns the running
+ * client. Never throws: on any failure the SDK stays off.
+ */
+export const start = (options: Options, instrumentations: Instrumentation[]): Client | undefined => {
+  if (_client) return _client;
+  try {
+    if (!options || !options.endpoint || !options.app || typeof window === 'undefined') return undefined;
+    const c = (_client = new CoreClient({...options, endpoint: options.endpoint.replace(/\/+$/, '')}));
+    for (const i of instrumentations) safe(i)(c);
+    // Registered after the signal modules, so their own hide handlers (final INP, the page
+    // view of a page left before load) queue their records before this flush.
+    onHidden(() => {
+      c._save(true);
+      c._t.flush(true);
+    });
+    return c;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Gives (true) or refuses (false) consent when `requireConsent` is set. Before consent nothing
+ * is sent or stored; records are kept in memory (bounded) and sent once consent is given.
+ * Refusing drops them and stops recording for this page.
+ */
+export const setConsent = (granted: boolean): void => {
+  const c = _client;
+  if (!c || c._state === 'off' && c._optedOut()) return;
+  c._state = granted ? 'on' : 'off';
+  c._t._hold = false;
+  if (granted) {
+    c._save(true);
+    c._t.flush();
+  } else c._t.clear();
+};
+
+/**
+ * The opt-out switch, remembered in localStorage across page loads: while set, nothing is
+ * recorded or sent. `setOptOut(false)` turns recording back on (subject to consent).
+ */
+export const setOptOut = (optOut: boolean): void => {
+  const c = _client;
+  const was = c ? c._optedOut() : false;
+  safe(() => (optOut ? localStorage.setItem(OPT_OUT_KEY, '1') : localStorage.removeItem(OPT_OUT_KEY)))();
+  if (!c) return;
+  c._checked = true;
+  // Opting out drops the queue; so does opting in again: it holds what was recorded while out.
+  if (optOut || was) c._t.clear();
+  if (optOut) c._state = 'off';
+  else if (c._state === 'off') {
+    c._state = c.options.requireConsent ? 'pending' : 'on';
+    c._t._hold = c._state === 'pending';
+  }
+};
+
+/**
+ * Sets the signed-in user; only its SHA-256 (`user.hash`) is ever sent. `null` clears it.
+ */
+export const setUser = (id: string | null): void => {
+  const c = _client;
+  if (!c) return;
+  c._user = '';
+  if (id) void sha256(String(id)).then((h) => (c._user = h));
+};
+
+/**
+ * Names the route of the current page view (e.g. `/products/:id` from your router) instead of
+ * the collapsed path. Applies until the next route change.
+ */
+export const setRoute = (template: string): void => {
+  if (_client) _client._pages.current().route = template;
+};
+
+/** Sends everything queued now. */
+export const flush = (): void => {
+  if (_client) _client._t.flush();
+};
