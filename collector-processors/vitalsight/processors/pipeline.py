@@ -36,7 +36,7 @@ class IngestPipeline:
             request = processor.process(signal, request)
         result = self._exporter.export(request)
         if self._metrics is not None:
-            self._record(signal, transport, items, result)
+            _record(self._metrics, signal, transport, items, result)
         return result
 
     def reject(self, signal: Signal, reason: str) -> None:
@@ -44,9 +44,11 @@ class IngestPipeline:
         if self._metrics is not None:
             self._metrics.rejected_requests.labels(signal.name, reason).inc()
 
-    def _record(self, signal: Signal, transport: str, items: int, result: ExportResult) -> None:
-        if result.status is ExportStatus.ACCEPTED:
-            accepted = items - result.rejected_items
-            self._metrics.received_items.labels(signal.name, transport).inc(accepted)  # type: ignore[union-attr]
-        else:
-            self.reject(signal, result.status.value)
+
+def _record(
+    metrics: SelfMetrics, signal: Signal, transport: str, items: int, result: ExportResult
+) -> None:
+    if result.status is ExportStatus.ACCEPTED:
+        metrics.received_items.labels(signal.name, transport).inc(items - result.rejected_items)
+    else:
+        metrics.rejected_requests.labels(signal.name, result.status.value).inc()

@@ -150,10 +150,15 @@ class _OtlpHttpReceiver:
                 HTTPStatus.SERVICE_UNAVAILABLE,
                 result.message,
                 headers={hdrs.RETRY_AFTER: str(self._limits.retry_after_s)},
+                counted_by_pipeline=True,
             )
         if result.status is ExportStatus.FAILED:
             return self._refuse(
-                signal, content_type, HTTPStatus.INTERNAL_SERVER_ERROR, result.message
+                signal,
+                content_type,
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                result.message,
+                counted_by_pipeline=True,
             )
         response = signal.response(result.rejected_items, result.message)
         body, media = encode_response(response, content_type)
@@ -166,8 +171,9 @@ class _OtlpHttpReceiver:
         status: HTTPStatus,
         reason: str,
         headers: dict[str, str] | None = None,
+        counted_by_pipeline: bool = False,
     ) -> web.Response:
-        if status is not HTTPStatus.SERVICE_UNAVAILABLE:  # the pipeline counted that one
+        if not counted_by_pipeline:
             self._pipeline.reject(signal, status.phrase.lower().replace(" ", "_"))
         message = status_pb2.Status(code=_GRPC_CODES[status], message=reason)
         body, media = encode_response(message, content_type)
