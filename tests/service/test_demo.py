@@ -23,15 +23,17 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from vitalsight.exporters.encode import flatten_attributes
 from vitalsight.service.demo import (
-    API_KEY_HEADER,
     REGRESSION,
     SPIKING_ERROR,
     THRESHOLDS,
     DemoRequest,
-    DemoSendError,
     event_count,
     generate_demo,
     rating,
+)
+from vitalsight.service.demo_send import (
+    API_KEY_HEADER,
+    DemoSendError,
     retry_after_seconds,
     send_demo,
 )

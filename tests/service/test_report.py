@@ -29,7 +29,8 @@ from vitalsight.exporters.batch import TableRows
 from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.encode import encode_logs, encode_traces
 from vitalsight.exporters.schema import migrate
-from vitalsight.service.demo import REGRESSION, SPIKING_ERROR, generate_demo, send_demo
+from vitalsight.service.demo import REGRESSION, SPIKING_ERROR, generate_demo
+from vitalsight.service.demo_send import send_demo
 from vitalsight.service.report import (
     Quantiles,
     Report,

@@ -119,7 +119,7 @@ def demo(
     endpoint: str, api_key: str | None, minutes: int, sessions_per_minute: int, seed: int
 ) -> None:
     """Send realistic synthetic RUM traffic through the OTLP/HTTP receiver."""
-    from vitalsight.service.demo import DemoSendError, send_demo  # noqa: PLC0415
+    from vitalsight.service.demo_send import DemoSendError, send_demo  # noqa: PLC0415
 
     try:
         summary = send_demo(
