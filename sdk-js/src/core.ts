@@ -104,6 +104,10 @@ class CoreClient implements Client {
   }
 
   sampled(): boolean {
+    // At rate 1 every session is sampled (a stored one drawn at another rate is redrawn at 1),
+    // so the answer needs no storage: the first request of the page (often in a load handler)
+    // does not pay for the first localStorage access. The session is touched at send time.
+    if (this._rate() >= 1 && !this._session) return true;
     return this._touch().sampled;
   }
 
