@@ -5,17 +5,12 @@ exporter queues the result. HTTP and gRPC share it, so both behave the same.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from vitalsight.exporters.exporter import ClickHouseExporter, ExportResult, ExportStatus
+from vitalsight.processors.base import Processor
 from vitalsight.receivers.signals import Signal
 from vitalsight.service.selfmetrics import SelfMetrics
-
-
-class Processor(Protocol):
-    """A step between receiver and exporter; returns the (possibly modified) request."""
-
-    def process(self, signal: Signal, request: Any) -> Any: ...
 
 
 class IngestPipeline:
