@@ -51,3 +51,14 @@ def test_serve_rejects_an_invalid_config_file(tmp_path: Path) -> None:
     shown = vitalsight("serve", "--config", str(config), "--data-dir", str(tmp_path / "d"))
     assert shown.returncode == 2
     assert "limits.queue_rows: Input should be greater than or equal to 1" in shown.stderr
+
+
+def test_serve_rejects_an_unknown_processor(tmp_path: Path) -> None:
+    config = tmp_path / "pipeline.yaml"
+    config.write_text("pipeline: [scrub, compress]\n", encoding="utf-8")
+    shown = vitalsight("serve", "--config", str(config), "--data-dir", str(tmp_path / "d"))
+    assert shown.returncode == 2
+    assert "pipeline: unknown processor compress; known: enrich, scrub, dedup, errors, sample" in (
+        shown.stderr
+    )
+    assert not (tmp_path / "d").exists()  # refused before any I/O

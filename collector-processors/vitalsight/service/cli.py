@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from vitalsight.exporters.reader import DEFAULT_QUERY_URL
+from vitalsight.processors.base import ProcessorConfigError
 from vitalsight.service.config import (
     DEFAULT_DATA_DIR,
     DEFAULT_GRPC_PORT,
@@ -101,7 +102,10 @@ def serve(config_path: Path | None, **flags: Any) -> None:
         click.echo("vitalsight: ready", err=False)
         sys.stdout.flush()
 
-    asyncio.run(serve_until_signalled(config, announce))
+    try:
+        asyncio.run(serve_until_signalled(config, announce))
+    except ProcessorConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 @cli.command()

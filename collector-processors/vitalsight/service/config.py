@@ -67,6 +67,15 @@ class ServeConfig(BaseModel):
     query_password: str | None = None
     api_keys: list[str] = Field(default_factory=list, description="empty = no key required")
     cors_allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
+    trust_forwarded_for: bool = Field(
+        False, description="take the client address from X-Forwarded-For (behind a proxy)"
+    )
+    pipeline: list[str] = Field(
+        default_factory=list, description="processors to run, in order (see processors/)"
+    )
+    processors: dict[str, dict[str, Any] | None] = Field(
+        default_factory=dict, description="each processor's configuration, by name"
+    )
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
 

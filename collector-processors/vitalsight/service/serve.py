@@ -29,6 +29,7 @@ from vitalsight.exporters.server_store import ClickHouseServerStore
 from vitalsight.exporters.store import Store
 from vitalsight.exporters.writer import BatchWriter
 from vitalsight.processors.pipeline import IngestPipeline
+from vitalsight.processors.registry import build_processors
 from vitalsight.receivers.otlp_grpc import create_grpc_server
 from vitalsight.receivers.otlp_http import create_otlp_app
 from vitalsight.service.config import QUERY_PASSWORD_FILE, ServeConfig
@@ -92,6 +93,7 @@ class VitalsightServer:
 
     async def start(self) -> Listening:
         config = self.config
+        processors = build_processors(config.pipeline, config.processors)  # fail before I/O
         store = self._store = open_store(config)
         migrate(store)
         apply_retention(
@@ -106,7 +108,7 @@ class VitalsightServer:
             metrics=self.metrics,
         )
         self._exporter = ClickHouseExporter(writer)
-        pipeline = IngestPipeline(self._exporter, metrics=self.metrics)
+        pipeline = IngestPipeline(self._exporter, processors=processors, metrics=self.metrics)
         otlp_app = create_otlp_app(
             pipeline,
             limits=limits,

@@ -1,0 +1,40 @@
+"""Assembling the processor pipeline from configuration.
+
+Each processor package exposes `build(config) -> Processor`. The pipeline runs them in the
+configured order, like a collector pipeline's `processors:` list.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from vitalsight.processors.base import Processor, ProcessorConfigError
+
+# The order matters: scrub before anything is stored or grouped; enrich uses the client
+# address before scrub would mask it, so enrich drops it itself; sample last, so the rate
+# it records applies to what is stored.
+KNOWN_PROCESSORS = ("enrich", "scrub", "dedup", "errors", "sample")
+
+
+def build_processors(
+    order: Sequence[str], configs: Mapping[str, Mapping[str, Any] | None]
+) -> list[Processor]:
+    """The processors named in `order`, each built from its section of `configs`."""
+    unknown = sorted(set(order) - set(KNOWN_PROCESSORS))
+    if unknown:
+        raise ProcessorConfigError(
+            f"pipeline: unknown processor {', '.join(unknown)}; "
+            f"known: {', '.join(KNOWN_PROCESSORS)}"
+        )
+    unused = sorted(set(configs) - set(order))
+    if unused:
+        raise ProcessorConfigError(
+            f"processors: {', '.join(unused)} configured but not in the pipeline"
+        )
+    processors = []
+    for name in order:
+        module = importlib.import_module(f"vitalsight.processors.{name}")
+        processors.append(module.build(configs.get(name)))
+    return processors
