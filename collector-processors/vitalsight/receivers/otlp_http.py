@@ -20,6 +20,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vitalsight.exporters.exporter import ExportStatus
 from vitalsight.processors.pipeline import IngestPipeline
+from vitalsight.receivers.client_address import (
+    ClientAddressPolicy,
+    forwarded_or_peer,
+    stamp_client_address,
+)
 from vitalsight.receivers.cors import cors_middleware
 from vitalsight.receivers.decode import (
     JSON,
@@ -55,9 +60,14 @@ def create_otlp_app(
     api_keys: Collection[str] = (),
     cors_origins: Collection[str] = ("*",),
     metrics: SelfMetrics | None = None,
+    client_address: ClientAddressPolicy | None = None,
 ) -> web.Application:
-    """The OTLP/HTTP application, with `/metrics` and `/healthz` beside it."""
-    receiver = _OtlpHttpReceiver(pipeline, limits, frozenset(api_keys))
+    """The OTLP/HTTP application, with `/metrics` and `/healthz` beside it.
+
+    With a `client_address` policy the sender's address is stamped on each resource as
+    `client.address` (for a processor that turns it into coarse geo and drops it).
+    """
+    receiver = _OtlpHttpReceiver(pipeline, limits, frozenset(api_keys), client_address)
     app = web.Application(
         client_max_size=limits.max_request_bytes,
         # We inflate ourselves, with a limit on the inflated size (zip bombs).
@@ -85,11 +95,16 @@ def _metrics_handler(metrics: SelfMetrics) -> Any:
 
 class _OtlpHttpReceiver:
     def __init__(
-        self, pipeline: IngestPipeline, limits: LimitsConfig, api_keys: frozenset[str]
+        self,
+        pipeline: IngestPipeline,
+        limits: LimitsConfig,
+        api_keys: frozenset[str],
+        client_address: ClientAddressPolicy | None,
     ) -> None:
         self._pipeline = pipeline
         self._limits = limits
         self._api_keys = api_keys
+        self._client_address = client_address
 
     async def handle(self, request: web.Request) -> web.Response:
         signal = SIGNALS[request.match_info["signal"]]
@@ -113,6 +128,13 @@ class _OtlpHttpReceiver:
             return self._refuse(signal, JSON, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, str(exc))
         except MalformedPayloadError as exc:
             return self._refuse(signal, content_type, HTTPStatus.BAD_REQUEST, str(exc))
+        if self._client_address is not None:
+            address = forwarded_or_peer(
+                request.headers.get(hdrs.X_FORWARDED_FOR),
+                request.remote,
+                trust_forwarded=self._client_address.trust_forwarded_for,
+            )
+            stamp_client_address(signal, export_request, address)
         return self._export(signal, export_request, content_type)
 
     def _check_request(self, request: web.Request) -> tuple[HTTPStatus, str] | None:

@@ -30,6 +30,7 @@ from vitalsight.exporters.store import Store
 from vitalsight.exporters.writer import BatchWriter
 from vitalsight.processors.pipeline import IngestPipeline
 from vitalsight.processors.registry import build_processors
+from vitalsight.receivers.client_address import ClientAddressPolicy
 from vitalsight.receivers.otlp_grpc import create_grpc_server
 from vitalsight.receivers.otlp_http import create_otlp_app
 from vitalsight.service.config import QUERY_PASSWORD_FILE, ServeConfig
@@ -39,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 
 GRPC_GRACE_S = 5.0
+# The processor that turns the client address into coarse geo and then drops it; without it
+# in the pipeline the address is never stamped, so no IP is stored.
+ADDRESS_CONSUMER = "enrich"
 
 
 @dataclass(frozen=True)
@@ -109,12 +113,18 @@ class VitalsightServer:
         )
         self._exporter = ClickHouseExporter(writer)
         pipeline = IngestPipeline(self._exporter, processors=processors, metrics=self.metrics)
+        client_address = (
+            ClientAddressPolicy(config.trust_forwarded_for)
+            if ADDRESS_CONSUMER in config.pipeline
+            else None
+        )
         otlp_app = create_otlp_app(
             pipeline,
             limits=limits,
             api_keys=config.api_keys,
             cors_origins=config.cors_allowed_origins,
             metrics=self.metrics,
+            client_address=client_address,
         )
         self._otlp_runner, http_port = await self._serve_app(otlp_app, config.http_port)
         self._grpc, grpc_port = create_grpc_server(
@@ -122,6 +132,7 @@ class VitalsightServer:
             address=f"{config.host}:{config.grpc_port}",
             max_message_bytes=limits.max_decompressed_bytes,
             api_keys=config.api_keys,
+            client_address=client_address,
         )
         await self._grpc.start()
         query_url = None
