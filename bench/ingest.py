@@ -55,6 +55,7 @@ TARGET_EVENTS_PER_MIN = 1_000_000
 AIM_EVENTS_PER_MIN = 2_000_000
 TARGET_RAW_RATIO = 0.5
 TARGET_P99_MS = 100.0
+TARGET_PROCESSOR_COST = 0.30
 TARGET_RSS_MB = 400.0
 
 QUERY_USER = "bench"
@@ -333,7 +334,7 @@ class Server:
             return self.proc.wait()
 
 
-def start_server(args: argparse.Namespace, data_dir: Path) -> Server:
+def start_server(args: argparse.Namespace, data_dir: Path, config: Path | None = None) -> Server:
     command = [
         *_vitalsight_command(),
         "--log-level",
@@ -353,6 +354,7 @@ def start_server(args: argparse.Namespace, data_dir: Path) -> Server:
         QUERY_USER,
         "--query-password",
         QUERY_PASSWORD,
+        *(["--config", str(config)] if config else []),
     ]
     for flag, value in (
         ("--flush-rows", args.flush_rows),
@@ -487,10 +489,17 @@ class PipelineResult:
 
 
 def run_pipeline(
-    args: argparse.Namespace, payload_file: Path, workdir: Path, *, rate: float = 0.0
+    args: argparse.Namespace,
+    payload_file: Path,
+    workdir: Path,
+    *,
+    rate: float = 0.0,
+    config: Path | None = None,
 ) -> PipelineResult:
-    """One server, fresh data directory; closed-loop load, or paced at `rate` events/min."""
-    server = start_server(args, workdir / f"serve-{rate:.0f}")
+    """One server, fresh data directory; closed-loop load, or paced at `rate` events/min;
+    `config` is a serve configuration file (e.g. the processors to run)."""
+    name = f"serve-{rate:.0f}-{config.stem if config else 'default'}"
+    server = start_server(args, workdir / name, config)
     try:
         baseline = stored_events(server)
         start = time.time() + 1.0
@@ -584,6 +593,7 @@ def report(
     insert_batch_rows: int,
     result: PipelineResult,
     paced: PipelineResult | None,
+    with_processors: PipelineResult | None = None,
 ) -> None:
     events = sum(p.events for p in payloads)
     body_bytes = sum(len(p.body) for p in payloads)
@@ -686,6 +696,14 @@ def report(
     print(
         f"    [{_mark(rss_mb < TARGET_RSS_MB)}] peak RSS < {TARGET_RSS_MB:.0f} MB: {rss_mb:.0f} MB"
     )
+    if with_processors is not None:
+        on = with_processors.acked_window / with_processors.window_s
+        kept = on / ack_rate if ack_rate else float("nan")
+        print(
+            f"    [{_mark(kept >= 1 - TARGET_PROCESSOR_COST)}] processors cost <= "
+            f"{TARGET_PROCESSOR_COST:.0%} of throughput: on {on * 60:,.0f} events/min = "
+            f"{kept:.0%} of off ({args.processors_config})"
+        )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -718,6 +736,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=TARGET_EVENTS_PER_MIN,
         help="second run: offer this many events/min and measure ack latency there (0: skip)",
+    )
+    parser.add_argument(
+        "--processors-config",
+        type=Path,
+        default=None,
+        help="serve config with processors: a third run prints their throughput cost",
     )
     parser.add_argument("--rate", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=7)
@@ -772,7 +796,7 @@ def main(argv: list[str] | None = None) -> None:
         payload_file.write_bytes(pickle.dumps(payloads))
         if not args.loader_cores:
             print("warning: one core only; loaders share it with the server", file=sys.stderr)
-        result = paced = None
+        result = paced = with_processors = None
         batch_rows = args.flush_rows
         if not args.raw_only:
             print(
@@ -784,6 +808,11 @@ def main(argv: list[str] | None = None) -> None:
             if args.paced_rate:
                 print(f"paced: {args.paced_rate:,.0f} events/min offered ...", flush=True)
                 paced = run_pipeline(args, payload_file, workdir, rate=args.paced_rate)
+            if args.processors_config:
+                print(f"processors on: {args.processors_config} ...", flush=True)
+                with_processors = run_pipeline(
+                    args, payload_file, workdir, config=args.processors_config
+                )
             # The writer inserts what piled up while it was busy, often more than flush-rows:
             # time the store at the batch size the server really used.
             batch_rows = result.writer.mean_batch_rows or args.flush_rows
@@ -818,6 +847,7 @@ def main(argv: list[str] | None = None) -> None:
             insert_batch_rows=batch_rows,
             result=result,
             paced=paced if args.paced_rate else None,
+            with_processors=with_processors,
         )
     finally:
         if args.keep:
