@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck pytest sdk interop system-deps bench
+.PHONY: serve test lint typecheck pytest sdk interop bundler system-deps bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,6 +32,10 @@ sdk: system-deps
 interop: system-deps
 	cd tests/interop/otel-web && npm ci --no-audit --no-fund --loglevel=error
 
+# esbuild, for the errors processor's source-map tests (a real minified bundle).
+bundler:
+	cd tests/processors/errors/bundle && npm ci --no-audit --no-fund --loglevel=error
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -42,7 +46,7 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck sdk interop pytest
+test: lint typecheck sdk interop bundler pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -62,3 +62,43 @@ def test_serve_rejects_an_unknown_processor(tmp_path: Path) -> None:
         shown.stderr
     )
     assert not (tmp_path / "d").exists()  # refused before any I/O
+
+
+def test_sourcemaps_upload_stores_maps_per_app_and_release(tmp_path: Path) -> None:
+    build = tmp_path / "dist"
+    build.mkdir()
+    (build / "main.js").write_text("console.log(1);\n//# sourceMappingURL=main.js.map\n")
+    (build / "main.js.map").write_text(
+        '{"version":3,"file":"main.js","sources":["src/main.ts"],"names":[],"mappings":"AAAA"}'
+    )
+    store = tmp_path / "maps"
+    shown = vitalsight(
+        "sourcemaps",
+        "upload",
+        "--app",
+        "shop-web",
+        "--release",
+        "1.2.9",
+        "--store",
+        str(store),
+        str(build),
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert (store / "shop-web" / "1.2.9" / "main.js.map").is_file()
+    assert f"stored {store / 'shop-web' / '1.2.9' / 'main.js.map'}" in shown.stdout
+
+    (build / "main.js.map").write_text("not a source map")
+    refused = vitalsight(
+        "sourcemaps",
+        "upload",
+        "--app",
+        "shop-web",
+        "--release",
+        "1.3.0",
+        "--store",
+        str(store),
+        str(build),
+    )
+    assert refused.returncode == 1
+    assert "main.js.map" in refused.stderr
+    assert not (store / "shop-web" / "1.3.0").exists()

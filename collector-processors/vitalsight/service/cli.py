@@ -186,6 +186,35 @@ def report(
         client.close()
 
 
+@cli.group()
+def sourcemaps() -> None:
+    """Source maps for symbolicating minified stack traces (the errors processor)."""
+
+
+@sourcemaps.command("upload")
+@click.option("--app", required=True, help="The app (service.name) the bundle belongs to.")
+@click.option("--release", required=True, help="The release (service.version) it was built as.")
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(DEFAULT_DATA_DIR) / "sourcemaps",
+    show_default=True,
+    help="The errors processor's sourcemaps_dir.",
+)
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
+def sourcemaps_upload(app: str, release: str, store_dir: Path, directory: Path) -> None:
+    """Store DIRECTORY's *.map files (and their minified files) for APP at RELEASE."""
+    from vitalsight.processors.errors import SourceMapError, upload_sourcemaps  # noqa: PLC0415
+
+    try:
+        written = upload_sourcemaps(store_dir, app, release, directory)
+    except SourceMapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in written:
+        click.echo(f"stored {path}")
+
+
 def _serve_overrides(flags: dict[str, Any]) -> dict[str, Any]:
     renamed = {
         "queue_rows": "limits.queue_rows",
