@@ -1,0 +1,435 @@
+"""Deterministic head sampling by session, with tail keeps of errors and poor vitals.
+
+A session is kept when `hash(hash_seed, session.id)` (blake2b, 64 bits) falls below
+`rate * 2**64`, so every replica with the same `hash_seed` takes the same decision without
+coordination, and the sessions kept at a lower rate are a subset of those kept at a higher
+one. Each kept record gets `vitalsight.sample_rate` = the probability it had of being kept
+(times any rate the sender already applied), which the rum_* facts re-weight by 1 / rate
+(docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from vitalsight.processors.sample.config import SampleConfig
+from vitalsight.receivers.signals import LOGS, TRACES, Signal
+
+SAMPLE_RATE = "vitalsight.sample_rate"
+SESSION_ID = "session.id"
+ROUTE = "browser.page.route"
+APP = "service.name"
+RELEASE = "service.version"
+EVENT_NAME = "event.name"
+EXCEPTION_EVENT = "exception"
+WEB_VITAL_EVENT = "browser.web_vital"
+
+# web.dev thresholds (needs-improvement above the first, poor above the second), the same
+# the rum_vitals view applies when the sender gave no rating (ARCHITECTURE.md, "Schema").
+POOR_ABOVE = {"LCP": 4000.0, "INP": 500.0, "CLS": 0.25, "FCP": 3000.0, "TTFB": 1800.0, "FID": 300.0}
+
+_NORMAL, _ERROR, _POOR = 0, 1, 2  # record kinds
+_STATUS_CODE_ERROR = 2  # opentelemetry.proto.trace.v1.Status.STATUS_CODE_ERROR
+_SPACE = 2**64
+_WANTED = frozenset(
+    {
+        SAMPLE_RATE,
+        SESSION_ID,
+        ROUTE,
+        APP,
+        RELEASE,
+        EVENT_NAME,
+        "exception.type",
+        "browser.web_vital.rating",
+        "browser.web_vital.name",
+        "browser.web_vital.value",
+        "http.response.status_code",
+        "http.status_code",
+    }
+)
+_BUCKETS = 10  # sliding-window resolution: window / 10
+
+
+# (record, attributes, session id, app, route, release, kind)
+_Item = tuple[Any, dict[str, AnyValue], str, str, str, str, int]
+
+
+@dataclass(frozen=True)
+class Boost:
+    """A temporary raise of the rate (e.g. while an incident is open)."""
+
+    app: str
+    route: str | None
+    release: str | None
+    rate: float
+    until: float  # Unix seconds
+
+    def matches(self, app: str, route: str, release: str) -> bool:
+        return (
+            self.app == app
+            and (self.route is None or self.route == route)
+            and (self.release is None or self.release == release)
+        )
+
+
+@dataclass
+class SampleStats:
+    """What the processor did since it started (records)."""
+
+    seen: int = 0
+    kept_sampled: int = 0  # kept by the session hash
+    kept_error: int = 0  # error records, rate 1
+    kept_poor_vital: int = 0  # web vitals rated poor, rate 1
+    kept_error_session: int = 0  # later records of a session that had an error, rate 1
+    kept_unkeyed: int = 0  # no session id and no trace id, rate 1
+    dropped: int = 0
+
+
+@dataclass
+class _Traffic:
+    """Events per (app, route) in a sliding window of `_BUCKETS` buckets."""
+
+    buckets: deque[list[int]] = field(default_factory=deque)  # [bucket number, count]
+    total: int = 0
+
+
+def _text(value: AnyValue | None) -> str | None:
+    if value is None:
+        return None
+    kind = value.WhichOneof("value")
+    if kind == "string_value":
+        return str(value.string_value)
+    if kind in ("int_value", "double_value", "bool_value"):
+        return str(getattr(value, kind))
+    return None
+
+
+def _number(value: AnyValue | None) -> float | None:
+    if value is None:
+        return None
+    kind = value.WhichOneof("value")
+    if kind in ("int_value", "double_value"):
+        return float(getattr(value, kind))
+    if kind == "string_value":
+        try:
+            return float(value.string_value)
+        except ValueError:
+            return None
+    return None
+
+
+def _attrs(attributes: Iterable[KeyValue]) -> dict[str, AnyValue]:
+    # Only the keys the decision reads: fetching every value from protobuf costs ~2x more.
+    return {kv.key: kv.value for kv in attributes if kv.key in _WANTED}
+
+
+def _format_rate(rate: float) -> str:
+    return f"{rate:.6g}"
+
+
+def _quantize(rate: float) -> float:
+    # The decision and the recorded attribute use the same 6-significant-digit rate, so the
+    # weight 1 / rate read back from the attribute is the probability actually applied.
+    return float(_format_rate(rate))
+
+
+class SampleProcessor:
+    """See README.md. Thread-safe; `boost()` may be called from another thread."""
+
+    def __init__(self, config: SampleConfig, *, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.stats = SampleStats()
+        self._clock = clock
+        self._seed = config.hash_seed.encode()
+        self._apps = config.apps
+        self._routes = config.routes
+        self._boosts: tuple[Boost, ...] = ()
+        self._error_sessions: OrderedDict[str, None] = OrderedDict()
+        self._traffic: OrderedDict[tuple[str, str], _Traffic] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- public API ------------------------------------------------------------------------
+
+    def process(self, signal: Signal, request: Any) -> Any:
+        """Drop the records of unsampled sessions from a logs or traces request, in place.
+
+        Metrics pass through unchanged (they do not feed the rum_* facts).
+        """
+        if signal is LOGS:
+            self._process(request.resource_logs, "scope_logs", "log_records", spans=False)
+        elif signal is TRACES:
+            self._process(request.resource_spans, "scope_spans", "spans", spans=True)
+        return request
+
+    def boost(
+        self,
+        app: str,
+        route: str | None = None,
+        release: str | None = None,
+        *,
+        rate: float,
+        until: float | datetime,
+    ) -> Boost:
+        """Raise the rate of `app` (optionally one route and/or release) until `until`.
+
+        The effective rate is the highest of the matching boosts and the configured rate;
+        an expired boost is forgotten. `until` is Unix seconds or an aware datetime.
+        """
+        if not app:
+            raise ValueError("boost: app must not be empty")
+        if not 0 < rate <= 1:
+            raise ValueError(f"boost: rate must be in (0, 1], got {rate}")
+        deadline = until.timestamp() if isinstance(until, datetime) else float(until)
+        added = Boost(app, route, release, _quantize(rate), deadline)
+        with self._lock:
+            self._boosts = (*self._boosts, added)
+        return added
+
+    def clear_boosts(self) -> None:
+        """Forget every boost (e.g. when the incident closed early)."""
+        with self._lock:
+            self._boosts = ()
+
+    def active_boosts(self) -> tuple[Boost, ...]:
+        now = self._clock()
+        return tuple(b for b in self._boosts if b.until > now)
+
+    def rate_for(self, app: str, route: str = "", release: str = "") -> float:
+        """The session rate a record of this app/route/release gets now."""
+        with self._lock:
+            return self._rate(app, route, release, self._clock())
+
+    def keeps(self, key: str | bytes, rate: float) -> bool:
+        """Whether a session (or trace) id is kept at `rate`: the same on every replica."""
+        return self._hash(key.encode() if isinstance(key, str) else key) < int(rate * _SPACE)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _hash(self, key: bytes) -> int:
+        digest = hashlib.blake2b(key, digest_size=8, key=self._seed).digest()
+        return int.from_bytes(digest, "big")
+
+    def _process(
+        self, resources: Any, scopes_field: str, records_field: str, *, spans: bool
+    ) -> None:
+        with self._lock:
+            now = self._clock()
+            if self._boosts:
+                self._boosts = tuple(b for b in self._boosts if b.until > now)
+            scopes, traffic = self._classify(resources, scopes_field, records_field, spans)
+            if self.config.adaptive.enabled:
+                self._count(traffic, now)
+            decide = _Decider(self, now)
+            for records, items in scopes:
+                dropped = [index for index, item in enumerate(items) if not decide(*item)]
+                for index in reversed(dropped):
+                    del records[index]
+        _prune_empty(resources, scopes_field, records_field)
+
+    def _classify(
+        self, resources: Any, scopes_field: str, records_field: str, spans: bool
+    ) -> tuple[list[tuple[Any, list[_Item]]], Counter[tuple[str, str]]]:
+        """Pass 1: classify every record and learn the error sessions of the request first,
+        so the order of records within a request does not matter; count traffic."""
+        remember = bool(self.config.error_sessions)
+        scopes: list[tuple[Any, list[_Item]]] = []
+        traffic: Counter[tuple[str, str]] = Counter()
+        for resource_x in resources:
+            res = _attrs(resource_x.resource.attributes)
+            app = _text(res.get(APP)) or ""
+            release = _text(res.get(RELEASE)) or ""
+            res_session = _text(res.get(SESSION_ID)) or ""
+            res_route = _text(res.get(ROUTE)) or ""
+            res_rate = res.get(SAMPLE_RATE)
+            for scope in getattr(resource_x, scopes_field):
+                records = getattr(scope, records_field)
+                items: list[_Item] = []
+                for record in records:
+                    attrs = _attrs(record.attributes)
+                    if res_rate is not None and SAMPLE_RATE not in attrs:
+                        attrs[SAMPLE_RATE] = res_rate
+                    session = _text(attrs.get(SESSION_ID)) or res_session
+                    route = _text(attrs.get(ROUTE)) or res_route
+                    kind = _span_kind(record, attrs) if spans else _log_kind(record, attrs)
+                    if kind == _ERROR and session and remember:
+                        self._remember_error_session(session)
+                    traffic[(app, route)] += 1
+                    items.append((record, attrs, session, app, route, release, kind))
+                scopes.append((records, items))
+        return scopes, traffic
+
+    def _rate(self, app: str, route: str, release: str, now: float) -> float:
+        app_rates = self._apps.get(app)
+        if app_rates is not None and route in app_rates.routes:
+            rate = app_rates.routes[route]
+        elif route in self._routes:
+            rate = self._routes[route]
+        elif app_rates is not None and app_rates.rate is not None:
+            rate = app_rates.rate
+        else:
+            rate = self.config.rate
+        if self.config.adaptive.enabled:
+            rate = min(rate, self._adaptive_rate(app, route, now))
+        for boost in self._boosts:
+            if boost.until > now and boost.matches(app, route, release):
+                rate = max(rate, boost.rate)
+        return _quantize(rate)
+
+    def _adaptive_rate(self, app: str, route: str, now: float) -> float:
+        adaptive = self.config.adaptive
+        traffic = self._traffic.get((app, route))
+        if traffic is None:
+            return 1.0
+        self._expire(traffic, now)
+        if not traffic.total:
+            return 1.0
+        observed = traffic.total / adaptive.window_seconds
+        return min(1.0, max(adaptive.floor, adaptive.target_events_per_second / observed))
+
+    def _count(self, traffic: Counter[tuple[str, str]], now: float) -> None:
+        adaptive = self.config.adaptive
+        bucket = int(now / (adaptive.window_seconds / _BUCKETS))
+        for key, count in traffic.items():
+            entry = self._traffic.get(key)
+            if entry is None:
+                entry = self._traffic[key] = _Traffic()
+                while len(self._traffic) > adaptive.max_routes:
+                    self._traffic.popitem(last=False)
+            else:
+                self._traffic.move_to_end(key)
+            if entry.buckets and entry.buckets[-1][0] == bucket:
+                entry.buckets[-1][1] += count
+            else:
+                entry.buckets.append([bucket, count])
+            entry.total += count
+            self._expire(entry, now)
+
+    def _expire(self, traffic: _Traffic, now: float) -> None:
+        oldest = int(now / (self.config.adaptive.window_seconds / _BUCKETS)) - _BUCKETS + 1
+        while traffic.buckets and traffic.buckets[0][0] < oldest:
+            traffic.total -= traffic.buckets.popleft()[1]
+
+    def _remember_error_session(self, session: str) -> None:
+        sessions = self._error_sessions
+        if session in sessions:
+            sessions.move_to_end(session)
+            return
+        sessions[session] = None
+        if len(sessions) > self.config.error_sessions:
+            sessions.popitem(last=False)
+
+
+class _Decider:
+    """Pass 2: keep or drop one record, and stamp the rate of a kept one."""
+
+    def __init__(self, processor: SampleProcessor, now: float) -> None:
+        self._p = processor
+        self._now = now
+        self._rates: dict[tuple[str, str, str], float] = {}
+        self._hashes: dict[bytes, int] = {}
+
+    def __call__(
+        self,
+        record: Any,
+        attrs: dict[str, AnyValue],
+        session: str,
+        app: str,
+        route: str,
+        release: str,
+        kind: int,
+    ) -> bool:
+        p = self._p
+        config, stats = p.config, p.stats
+        stats.seen += 1
+        rate = 1.0
+        if kind == _ERROR and config.keep_errors:
+            stats.kept_error += 1
+        elif kind == _POOR and config.keep_poor_vitals:
+            stats.kept_poor_vital += 1
+        elif session and session in p._error_sessions:
+            stats.kept_error_session += 1
+        else:
+            key = session.encode() if session else _trace_key(record, config.without_session)
+            if key is None:
+                stats.kept_unkeyed += 1
+            else:
+                rate_key = (app, route, release)
+                rate = self._rates.get(rate_key, 0.0)
+                if not rate:
+                    rate = self._rates[rate_key] = p._rate(app, route, release, self._now)
+                hashed = self._hashes.get(key)
+                if hashed is None:
+                    hashed = self._hashes[key] = p._hash(key)
+                if hashed >= int(rate * _SPACE):
+                    stats.dropped += 1
+                    return False
+                stats.kept_sampled += 1
+        _set_rate(record, attrs, rate)
+        return True
+
+
+def _log_kind(record: Any, attrs: dict[str, AnyValue]) -> int:
+    name = record.event_name or _text(attrs.get(EVENT_NAME)) or ""
+    if name == EXCEPTION_EVENT or (not name and "exception.type" in attrs):
+        return _ERROR  # the rum_errors view's rule for log records
+    if name == WEB_VITAL_EVENT:
+        rating = _text(attrs.get("browser.web_vital.rating"))
+        if rating:
+            return _POOR if rating.lower() == "poor" else _NORMAL
+        vital = (_text(attrs.get("browser.web_vital.name")) or "").upper()
+        value = _number(attrs.get("browser.web_vital.value"))
+        threshold = POOR_ABOVE.get(vital)
+        if threshold is not None and value is not None and value > threshold:
+            return _POOR
+    return _NORMAL
+
+
+def _span_kind(span: Any, attrs: dict[str, AnyValue]) -> int:
+    if span.status.code == _STATUS_CODE_ERROR:
+        return _ERROR
+    status = _number(attrs.get("http.response.status_code") or attrs.get("http.status_code"))
+    if status is not None and status >= 500:
+        return _ERROR
+    if any(event.name == EXCEPTION_EVENT for event in span.events):
+        return _ERROR
+    return _NORMAL
+
+
+def _trace_key(record: Any, without_session: str) -> bytes | None:
+    if without_session != "trace_id":
+        return None
+    trace_id = bytes(record.trace_id)
+    return trace_id if trace_id.strip(b"\0") else None
+
+
+def _set_rate(record: Any, attrs: dict[str, AnyValue], rate: float) -> None:
+    # A sender that sampled already (e.g. sdk-js `sampleRate`) set its rate; the record was
+    # kept with the product of both probabilities.
+    existing = _number(attrs.get(SAMPLE_RATE))
+    if existing is not None and 0 < existing < 1:
+        rate *= existing
+    text = _format_rate(rate)
+    for kv in record.attributes:
+        if kv.key == SAMPLE_RATE:
+            kv.value.CopyFrom(AnyValue(string_value=text))
+            return
+    record.attributes.append(KeyValue(key=SAMPLE_RATE, value=AnyValue(string_value=text)))
+
+
+def _prune_empty(resources: Any, scopes_field: str, records_field: str) -> None:
+    for r_index in range(len(resources) - 1, -1, -1):
+        scopes = getattr(resources[r_index], scopes_field)
+        for s_index in range(len(scopes) - 1, -1, -1):
+            if not getattr(scopes[s_index], records_field):
+                del scopes[s_index]
+        if not scopes:
+            del resources[r_index]
