@@ -7,8 +7,11 @@ configured order, like a collector pipeline's `processors:` list.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from prometheus_client import CollectorRegistry
 
 from vitalsight.processors.base import Processor, ProcessorConfigError
 
@@ -19,9 +22,13 @@ KNOWN_PROCESSORS = ("enrich", "scrub", "dedup", "errors", "sample")
 
 
 def build_processors(
-    order: Sequence[str], configs: Mapping[str, Mapping[str, Any] | None]
+    order: Sequence[str],
+    configs: Mapping[str, Mapping[str, Any] | None],
+    *,
+    registry: CollectorRegistry | None = None,
 ) -> list[Processor]:
-    """The processors named in `order`, each built from its section of `configs`."""
+    """The processors named in `order`, each built from its section of `configs`; those that
+    report metrics of their own (scrub's redaction counts) register them on `registry`."""
     unknown = sorted(set(order) - set(KNOWN_PROCESSORS))
     if unknown:
         raise ProcessorConfigError(
@@ -35,6 +42,9 @@ def build_processors(
         )
     processors = []
     for name in order:
-        module = importlib.import_module(f"vitalsight.processors.{name}")
-        processors.append(module.build(configs.get(name)))
+        build = importlib.import_module(f"vitalsight.processors.{name}").build
+        if registry is not None and "registry" in inspect.signature(build).parameters:
+            processors.append(build(configs.get(name), registry=registry))
+        else:
+            processors.append(build(configs.get(name)))
     return processors

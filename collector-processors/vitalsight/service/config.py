@@ -24,6 +24,7 @@ DEFAULT_GRPC_PORT = 4317
 DEFAULT_QUERY_PORT = 8123
 DEFAULT_QUERY_USER = "vitalsight"
 MiB = 1024 * 1024
+DEFAULT_PIPELINE = ("scrub",)  # PII never reaches the store unless a team turns it off
 QUERY_PASSWORD_FILE = "query-password"  # in the data directory, when none is configured
 
 
@@ -71,7 +72,8 @@ class ServeConfig(BaseModel):
         False, description="take the client address from X-Forwarded-For (behind a proxy)"
     )
     pipeline: list[str] = Field(
-        default_factory=list, description="processors to run, in order (see processors/)"
+        default_factory=lambda: list(DEFAULT_PIPELINE),
+        description="processors to run, in order (see processors/); scrub is on by default",
     )
     processors: dict[str, dict[str, Any] | None] = Field(
         default_factory=dict, description="each processor's configuration, by name"

@@ -97,7 +97,9 @@ class VitalsightServer:
 
     async def start(self) -> Listening:
         config = self.config
-        processors = build_processors(config.pipeline, config.processors)  # fail before I/O
+        processors = build_processors(  # fail before any I/O
+            config.pipeline, config.processors, registry=self.metrics.registry
+        )
         store = self._store = open_store(config)
         migrate(store)
         apply_retention(
