@@ -738,6 +738,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="second run: offer this many events/min and measure ack latency there (0: skip)",
     )
     parser.add_argument(
+        "--baseline-config",
+        type=Path,
+        default=Path(__file__).with_name("no-processors.yaml"),
+        help="serve config of the saturated and paced runs (default: no processors)",
+    )
+    parser.add_argument(
         "--processors-config",
         type=Path,
         default=None,
@@ -804,10 +810,12 @@ def main(argv: list[str] | None = None) -> None:
                 f"{args.warmup:g} + {args.duration:g} s ...",
                 flush=True,
             )
-            result = run_pipeline(args, payload_file, workdir)
+            result = run_pipeline(args, payload_file, workdir, config=args.baseline_config)
             if args.paced_rate:
                 print(f"paced: {args.paced_rate:,.0f} events/min offered ...", flush=True)
-                paced = run_pipeline(args, payload_file, workdir, rate=args.paced_rate)
+                paced = run_pipeline(
+                    args, payload_file, workdir, rate=args.paced_rate, config=args.baseline_config
+                )
             if args.processors_config:
                 print(f"processors on: {args.processors_config} ...", flush=True)
                 with_processors = run_pipeline(
