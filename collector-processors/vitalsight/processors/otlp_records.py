@@ -67,3 +67,15 @@ def lookup(record: Record, resource: Resource, key: str) -> str | None:
     """A context attribute as the schema reads it: the record's, else the resource's."""
     value = get_str(record.attributes, key)
     return value if value is not None else get_str(resource.attributes, key)
+
+
+def prune_empty(resources: Any, scopes_field: str, records_field: str) -> None:
+    """Remove scopes left without records, then resources left without scopes (after a
+    processor dropped records), so the exporter sees no empty containers."""
+    for r_index in range(len(resources) - 1, -1, -1):
+        scopes = getattr(resources[r_index], scopes_field)
+        for s_index in range(len(scopes) - 1, -1, -1):
+            if not getattr(scopes[s_index], records_field):
+                del scopes[s_index]
+        if not scopes:
+            del resources[r_index]

@@ -18,6 +18,7 @@ from typing import Any
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from vitalsight.processors.dedup.config import DedupConfig
+from vitalsight.processors.otlp_records import prune_empty
 from vitalsight.receivers.signals import LOGS, TRACES, Signal
 
 SESSION_ID = "session.id"
@@ -111,7 +112,7 @@ class DedupProcessor:
                                 stats.evicted += 1
                     for index in reversed(dropped):
                         del records[index]
-        _prune_empty(resources, scopes_field, records_field)
+        prune_empty(resources, scopes_field, records_field)
 
     def _expire(self, now: float) -> None:
         oldest = now - self.config.window_seconds
@@ -151,13 +152,3 @@ def _span_id(span: Any, res: dict[str, AnyValue]) -> bytes | None:
     if not span_id.strip(b"\0"):
         return None
     return b"s" + bytes(span.trace_id) + span_id
-
-
-def _prune_empty(resources: Any, scopes_field: str, records_field: str) -> None:
-    for r_index in range(len(resources) - 1, -1, -1):
-        scopes = getattr(resources[r_index], scopes_field)
-        for s_index in range(len(scopes) - 1, -1, -1):
-            if not getattr(scopes[s_index], records_field):
-                del scopes[s_index]
-        if not scopes:
-            del resources[r_index]

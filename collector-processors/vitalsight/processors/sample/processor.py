@@ -21,6 +21,7 @@ from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from vitalsight.processors.otlp_records import prune_empty
 from vitalsight.processors.sample.config import SampleConfig
 from vitalsight.receivers.signals import LOGS, TRACES, Signal
 
@@ -233,7 +234,7 @@ class SampleProcessor:
                 dropped = [index for index, item in enumerate(items) if not decide(*item)]
                 for index in reversed(dropped):
                     del records[index]
-        _prune_empty(resources, scopes_field, records_field)
+        prune_empty(resources, scopes_field, records_field)
 
     def _classify(
         self, resources: Any, scopes_field: str, records_field: str, spans: bool
@@ -423,13 +424,3 @@ def _set_rate(record: Any, attrs: dict[str, AnyValue], rate: float) -> None:
             kv.value.CopyFrom(AnyValue(string_value=text))
             return
     record.attributes.append(KeyValue(key=SAMPLE_RATE, value=AnyValue(string_value=text)))
-
-
-def _prune_empty(resources: Any, scopes_field: str, records_field: str) -> None:
-    for r_index in range(len(resources) - 1, -1, -1):
-        scopes = getattr(resources[r_index], scopes_field)
-        for s_index in range(len(scopes) - 1, -1, -1):
-            if not getattr(scopes[s_index], records_field):
-                del scopes[s_index]
-        if not scopes:
-            del resources[r_index]
