@@ -89,6 +89,7 @@ def serve(config_path: Path | None, **flags: Any) -> None:
     def announce(listening: Listening) -> None:
         store = (config.clickhouse_url and "ClickHouse server") or f"chDB at {config.data_dir}"
         click.echo(f"vitalsight: store {store}, database {config.database}")
+        click.echo(f"vitalsight: processors {', '.join(config.pipeline) or 'none'}")
         click.echo(
             f"vitalsight: OTLP/HTTP listening on {listening.otlp_http}  "
             "(POST /v1/traces /v1/metrics /v1/logs; GET /metrics)"
