@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from vitalsight.processors.base import Processor, ProcessorConfigError
 
@@ -19,6 +21,29 @@ from vitalsight.processors.base import Processor, ProcessorConfigError
 # address before scrub would mask it, so enrich drops it itself; sample last, so the rate
 # it records applies to what is stored.
 KNOWN_PROCESSORS = ("enrich", "scrub", "dedup", "errors", "sample")
+
+
+class ProcessorStatsCollector(Collector):
+    """Exports every processor's `counters()` as `vitalsight_processor_events_total`
+    {processor, outcome}, read when Prometheus scrapes (nothing on the hot path)."""
+
+    def __init__(self, processors: Mapping[str, Processor]) -> None:
+        self._processors = {
+            name: processor
+            for name, processor in processors.items()
+            if callable(getattr(processor, "counters", None))
+        }
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "vitalsight_processor_events",
+            "What each processor did to the records it saw, by outcome",
+            labels=["processor", "outcome"],
+        )
+        for name, processor in self._processors.items():
+            for outcome, value in processor.counters().items():  # type: ignore[attr-defined]
+                family.add_metric([name, outcome], value)
+        yield family
 
 
 def build_processors(

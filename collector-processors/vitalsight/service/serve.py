@@ -29,7 +29,7 @@ from vitalsight.exporters.server_store import ClickHouseServerStore
 from vitalsight.exporters.store import Store
 from vitalsight.exporters.writer import BatchWriter
 from vitalsight.processors.pipeline import IngestPipeline
-from vitalsight.processors.registry import build_processors
+from vitalsight.processors.registry import ProcessorStatsCollector, build_processors
 from vitalsight.receivers.client_address import ClientAddressPolicy
 from vitalsight.receivers.otlp_grpc import create_grpc_server
 from vitalsight.receivers.otlp_http import create_otlp_app
@@ -99,6 +99,9 @@ class VitalsightServer:
         config = self.config
         processors = build_processors(  # fail before any I/O
             config.pipeline, config.processors, registry=self.metrics.registry
+        )
+        self.metrics.registry.register(
+            ProcessorStatsCollector(dict(zip(config.pipeline, processors, strict=True)))
         )
         store = self._store = open_store(config)
         migrate(store)

@@ -70,6 +70,10 @@ class DedupProcessor:
         """Record ids remembered now."""
         return len(self._seen)
 
+    def counters(self) -> dict[str, int]:
+        """What it did since start-up, by outcome, for the server's /metrics."""
+        return {name: int(value) for name, value in vars(self.stats).items()}
+
     def process(self, signal: Signal, request: Any) -> Any:
         """Drop replayed log records and spans from the request, in place.
 

@@ -195,6 +195,10 @@ class EnrichProcessor:
 
     # -- walking the request --------------------------------------------------------------
 
+    def counters(self) -> dict[str, int]:
+        """What it did since start-up, by outcome, for the server's /metrics."""
+        return dict(self.counts)
+
     def process(self, signal: Signal, request: Any) -> Any:
         if signal is LOGS:
             for rl in request.resource_logs:

@@ -59,6 +59,10 @@ class ErrorsProcessor:
         )
         self.frames_resolved = 0
 
+    def counters(self) -> dict[str, int]:
+        """What it did since start-up, by outcome, for the server's /metrics."""
+        return {"errors_seen": self.errors_seen, "frames_resolved": self.frames_resolved}
+
     def process(self, signal: Signal, request: Any) -> Any:
         if signal.name == LOGS.name:
             for resource, record in otlp_records.log_records(request):

@@ -160,6 +160,10 @@ class SampleProcessor:
 
     # -- public API ------------------------------------------------------------------------
 
+    def counters(self) -> dict[str, int]:
+        """What it did since start-up, by outcome, for the server's /metrics."""
+        return {name: int(value) for name, value in vars(self.stats).items()}
+
     def process(self, signal: Signal, request: Any) -> Any:
         """Drop the records of unsampled sessions from a logs or traces request, in place.
 
