@@ -9,8 +9,6 @@ even where the query endpoint is not importable.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -28,6 +26,7 @@ from tests.serve_process import ServeProcess
 from vitalsight.exporters.batch import TableRows
 from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.encode import encode_logs, encode_traces
+from vitalsight.exporters.query_endpoint import create_query_app
 from vitalsight.exporters.schema import migrate
 from vitalsight.service.demo import REGRESSION, SPIKING_ERROR, generate_demo
 from vitalsight.service.demo_send import send_demo
@@ -45,7 +44,6 @@ MINUTES = 30
 SESSIONS_PER_MINUTE = 15
 USER = "reader"
 PASSWORD = "report-test-password"
-HAVE_QUERY_ENDPOINT = importlib.util.find_spec("vitalsight.exporters.query_endpoint") is not None
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +90,6 @@ class StoreClient:
 @pytest.fixture(scope="module")
 def query_endpoint(store: ChdbStore) -> Iterator[str]:
     """The ClickHouse-HTTP query endpoint over the store, on a loop in a thread."""
-    if not HAVE_QUERY_ENDPOINT:
-        pytest.skip("vitalsight.exporters.query_endpoint is not there yet")
-    create_query_app = importlib.import_module(
-        "vitalsight.exporters.query_endpoint"
-    ).create_query_app
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -282,7 +275,6 @@ def _close_output(process: Any) -> None:
         process.stdout.close()
 
 
-@pytest.mark.skipif(not HAVE_QUERY_ENDPOINT, reason="vitalsight serve has no query endpoint yet")
 def test_demo_to_serve_to_report(tmp_path: Path) -> None:
     """End to end: `send_demo` to a real `vitalsight serve`, `build_report` from its query
     endpoint."""
