@@ -6,7 +6,6 @@ spec), a wrong API key UNAUTHENTICATED.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Collection
 from typing import Any
 
@@ -17,6 +16,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from vitalsight.exporters.exporter import ExportStatus
 from vitalsight.processors.pipeline import IngestPipeline
+from vitalsight.receivers.api_keys import bearer_token, is_known_key
 from vitalsight.receivers.client_address import (
     ClientAddressPolicy,
     forwarded_or_peer,
@@ -66,10 +66,8 @@ class _ExportService:
         metadata = dict(context.invocation_metadata() or ())
         offered = str(metadata.get(API_KEY_METADATA, ""))
         if not offered:
-            offered = str(metadata.get("authorization", "")).removeprefix("Bearer ").strip()
-        return bool(offered) and any(
-            hmac.compare_digest(offered.encode(), key.encode()) for key in self._api_keys
-        )
+            offered = bearer_token(str(metadata.get("authorization", "")))
+        return is_known_key(offered, self._api_keys)
 
 
 def create_grpc_server(

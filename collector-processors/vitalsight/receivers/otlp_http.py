@@ -8,7 +8,6 @@ is full (retryable; accepted data is never dropped).
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Collection
 from http import HTTPStatus
@@ -20,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vitalsight.exporters.exporter import ExportStatus
 from vitalsight.processors.pipeline import IngestPipeline
+from vitalsight.receivers.api_keys import bearer_token, is_known_key
 from vitalsight.receivers.client_address import (
     ClientAddressPolicy,
     forwarded_or_peer,
@@ -149,11 +149,9 @@ class _OtlpHttpReceiver:
         offered = (
             request.headers.get(API_KEY_HEADER)
             or request.query.get(API_KEY_PARAM)
-            or request.headers.get(hdrs.AUTHORIZATION, "").removeprefix("Bearer ").strip()
+            or bearer_token(request.headers.get(hdrs.AUTHORIZATION, ""))
         )
-        return bool(offered) and any(
-            hmac.compare_digest(offered.encode(), key.encode()) for key in self._api_keys
-        )
+        return is_known_key(offered, self._api_keys)
 
     def _too_large_reason(self) -> str:
         return f"request body exceeds {self._limits.max_request_bytes} bytes"
