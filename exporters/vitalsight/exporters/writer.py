@@ -1,8 +1,8 @@
 """Batching writer: a bounded queue of accepted rows, flushed to the store by one thread.
 
 Rows are acknowledged to the sender once they are in this queue, so the queue never drops
-them: a failed insert is retried (with backoff) until it succeeds or the writer is closed,
-and while the queue is full `offer()` refuses new rows so receivers answer 503 instead of
+them: a failed insert is retried (with backoff) until it succeeds, even while closing, and
+while the queue is full `offer()` refuses new rows so receivers answer 503 instead of
 growing memory. `close()` flushes everything that was accepted.
 """
 
