@@ -46,7 +46,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from vitalsight.exporters.batch import TableRows
 from vitalsight.exporters.chdb_store import ChdbStore
-from vitalsight.exporters.encode import encode_logs, encode_traces
+from vitalsight.exporters.encode import encode_request
 from vitalsight.exporters.schema import migrate
 from vitalsight.service.config import LimitsConfig
 from vitalsight.service.demo import event_count, generate_demo
@@ -120,11 +120,7 @@ def measure_encode(payloads: list[Payload], *, core: int | None, seconds: float)
     try:
 
         def work(p: Payload) -> None:
-            request = _DECODERS[p.path].FromString(p.raw)
-            if isinstance(request, ExportLogsServiceRequest):
-                encode_logs(request)
-            else:
-                encode_traces(request)
+            encode_request(_DECODERS[p.path].FromString(p.raw))
 
         return _rate(payloads, seconds, work)
     finally:
@@ -166,13 +162,7 @@ def insert_worker(args: argparse.Namespace) -> None:
     encoded = []
     for p in payloads:
         request = _DECODERS[p.path].FromString(p.raw)
-        encoded.append(
-            (
-                encode_logs(request)
-                if isinstance(request, ExportLogsServiceRequest)
-                else encode_traces(request)
-            ).to_rows()
-        )
+        encoded += [batch.to_rows() for batch in encode_request(request).batches]
     # Under load the writer inserts flush-size batches of the busiest table (otel_logs):
     # repeat the payloads until it has two, keeping the payloads' mix of logs and spans.
     per_table: dict[str, list[TableRows]] = {}

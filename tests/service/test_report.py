@@ -19,13 +19,12 @@ from typing import Any
 import clickhouse_connect
 import pytest
 from aiohttp import web
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from rich.console import Console
 
 from tests.serve_process import ServeProcess
 from vitalsight.exporters.batch import TableRows
 from vitalsight.exporters.chdb_store import ChdbStore
-from vitalsight.exporters.encode import encode_logs, encode_traces
+from vitalsight.exporters.encode import encode_request
 from vitalsight.exporters.query_endpoint import create_query_app
 from vitalsight.exporters.schema import migrate
 from vitalsight.service.demo import REGRESSION, SPIKING_ERROR, generate_demo
@@ -60,12 +59,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbStore]:
         start_ns=start_ns,
         sessions_per_request=50,
     ):
-        batch = (
-            encode_logs(request)
-            if isinstance(request, ExportLogsServiceRequest)
-            else encode_traces(request)
-        )
-        parts.setdefault(batch.table, []).append(batch.to_rows())
+        for batch in encode_request(request).batches:
+            parts.setdefault(batch.table, []).append(batch.to_rows())
     for table_parts in parts.values():
         opened.insert(TableRows.concat(table_parts))
     yield opened

@@ -11,6 +11,7 @@ import base64
 import json
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -179,6 +180,26 @@ def _append_span_links(cols: dict[str, list[Any]], span: Span) -> None:
     cols["Links.SpanId"].append([link.span_id.hex() for link in span.links])
     cols["Links.TraceState"].append([link.trace_state for link in span.links])
     cols["Links.Attributes"].append([flatten_attributes(link.attributes) for link in span.links])
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """An export request as column batches, and how many of its items were not stored."""
+
+    batches: list[ColumnBatch]
+    unsupported_points: int = 0
+
+
+def encode_request(
+    request: ExportLogsServiceRequest | ExportTraceServiceRequest | ExportMetricsServiceRequest,
+) -> Encoding:
+    """Any of the three export requests, as column batches for its raw tables."""
+    if isinstance(request, ExportLogsServiceRequest):
+        return Encoding([encode_logs(request)])
+    if isinstance(request, ExportTraceServiceRequest):
+        return Encoding([encode_traces(request)])
+    metrics = encode_metrics(request)
+    return Encoding(metrics.batches, metrics.unsupported_points)
 
 
 class MetricsEncoding:

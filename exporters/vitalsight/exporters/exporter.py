@@ -16,11 +16,12 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from vitalsight.exporters.batch import ColumnBatch
-from vitalsight.exporters.encode import encode_logs, encode_metrics, encode_traces
+from vitalsight.exporters.encode import encode_request
 from vitalsight.exporters.writer import BatchWriter
 
 logger = logging.getLogger(__name__)
+
+UNSUPPORTED_NOTE = "exponential histogram and summary points are not stored"
 
 ExportRequest = ExportLogsServiceRequest | ExportTraceServiceRequest | ExportMetricsServiceRequest
 
@@ -49,13 +50,15 @@ class ClickHouseExporter:
         if self._shut_down:
             return ExportResult(ExportStatus.QUEUE_FULL, message="exporter is shutting down")
         try:
-            batches, unsupported, note = _encode(request)
-            rows = [batch.to_rows() for batch in batches if batch.row_count]
+            encoding = encode_request(request)
+            rows = [batch.to_rows() for batch in encoding.batches if batch.row_count]
         except Exception as exc:  # a bug or a value ClickHouse cannot hold; never raise
             logger.exception("cannot encode export request")
             return ExportResult(ExportStatus.FAILED, message=f"cannot encode: {exc}")
         if not self._writer.offer(rows):
             return ExportResult(ExportStatus.QUEUE_FULL, message="ingest queue is full")
+        unsupported = encoding.unsupported_points
+        note = UNSUPPORTED_NOTE if unsupported else ""
         return ExportResult(ExportStatus.ACCEPTED, rejected_items=unsupported, message=note)
 
     def force_flush(self, timeout_s: float = 30.0) -> bool:
@@ -67,15 +70,3 @@ class ClickHouseExporter:
             return
         self._shut_down = True
         self._writer.close()
-
-
-def _encode(request: ExportRequest) -> tuple[list[ColumnBatch], int, str]:
-    if isinstance(request, ExportLogsServiceRequest):
-        return [encode_logs(request)], 0, ""
-    if isinstance(request, ExportTraceServiceRequest):
-        return [encode_traces(request)], 0, ""
-    metrics = encode_metrics(request)
-    note = ""
-    if metrics.unsupported_points:
-        note = "exponential histogram and summary points are not stored"
-    return metrics.batches, metrics.unsupported_points, note
