@@ -31,6 +31,8 @@ ROLLUP_TTL_COLUMNS = {
     "rum_requests_1m": "minute",
     "rum_errors_1m": "minute",
     "rum_page_views_1m": "minute",
+    # Incident cards are kept as long as the rollups they summarise.
+    "rum_insights": "toDateTime(opened_at)",
 }
 
 
