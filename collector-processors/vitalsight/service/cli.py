@@ -227,6 +227,16 @@ def _serve_overrides(flags: dict[str, Any]) -> dict[str, Any]:
     return {renamed.get(name, name): value for name, value in flags.items()}
 
 
+def _register_subcommands() -> None:
+    """Commands that live beside the code they drive (grafana/, alert-rules, insight-service/)."""
+    from vitalsight.insights.cli import insights  # noqa: PLC0415
+
+    cli.add_command(insights)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     cli()
 
