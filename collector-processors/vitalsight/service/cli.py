@@ -229,9 +229,12 @@ def _serve_overrides(flags: dict[str, Any]) -> dict[str, Any]:
 
 def _register_subcommands() -> None:
     """Commands that live beside the code they drive (grafana/, alert-rules, insight-service/)."""
+    from vitalsight.grafana.cli import alerts, grafana  # noqa: PLC0415
     from vitalsight.insights.cli import insights  # noqa: PLC0415
 
     cli.add_command(insights)
+    cli.add_command(grafana)
+    cli.add_command(alerts)
 
 
 _register_subcommands()

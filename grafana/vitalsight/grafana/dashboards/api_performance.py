@@ -1,0 +1,141 @@
+"""5. API performance: the slowest endpoints (URL templates), p95 latency over time, status
+codes over time, and which routes each endpoint slows down."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dashboard_builder
+
+from vitalsight.grafana.dashboards import sql
+from vitalsight.grafana.dashboards.links import row_link
+from vitalsight.grafana.dashboards.panels import heatmap_panel, table_panel, timeseries_panel
+from vitalsight.grafana.dashboards.scaffold import new_dashboard
+from vitalsight.grafana.dashboards.variables import filter_variables, text_variable
+
+KEY = "api_performance"
+TOP_ENDPOINTS = 5
+ENDPOINT = "${endpoint:singlequote}"
+_SELECTED = f"({ENDPOINT} = '' OR url_template = {ENDPOINT})"
+
+# Status classes as heatmap rows; 0 is a request that never got an answer.
+_STATUS_CLASSES = (
+    ("failed", "status = 0"),
+    ("2xx", "status BETWEEN 200 AND 299"),
+    ("3xx", "status BETWEEN 300 AND 399"),
+    ("4xx", "status BETWEEN 400 AND 499"),
+    ("5xx", "status >= 500"),
+)
+
+
+def endpoints_sql() -> str:
+    t = sql.REQUESTS_1M
+    return (
+        "SELECT method, url_template, requests,\n"
+        f"    q[{sql.P50}] AS p50, q[{sql.P95}] AS p95, q[{sql.P99}] AS p99,\n"
+        "    errors / requests AS error_share\n"
+        "FROM (\n"
+        "    SELECT method, url_template, sum(weight) AS requests, sum(errors) AS errors,\n"
+        f"        {sql.quantiles_merge('duration_quantiles')} AS q\n"
+        f"    FROM {t.name} WHERE {t.time_filter} AND {sql.filters()}\n"
+        "    GROUP BY method, url_template\n"
+        ") ORDER BY p95 DESC LIMIT 50"
+    )
+
+
+def p95_over_time_sql() -> str:
+    """The selected endpoint, or the busiest few."""
+    t = sql.REQUESTS_1M
+    return (
+        f"SELECT {t.time_bucket} AS time, concat(method, ' ', url_template) AS endpoint,\n"
+        f"    {sql.quantiles_merge('duration_quantiles')}[{sql.P95}] AS p95\n"
+        f"FROM {t.name}\n"
+        f"WHERE {t.time_filter} AND {sql.filters()} AND (method, url_template) IN (\n"
+        f"    SELECT method, url_template FROM {t.name}\n"
+        f"    WHERE {t.time_filter} AND {_SELECTED} AND {sql.filters()}\n"
+        f"    GROUP BY method, url_template ORDER BY sum(weight) DESC LIMIT {TOP_ENDPOINTS})\n"
+        "GROUP BY time, endpoint ORDER BY time"
+    )
+
+
+def status_codes_sql() -> str:
+    """Raw requests: the rollup has no status column. One column per status class."""
+    t = sql.REQUESTS_RAW
+    classes = ",\n    ".join(
+        f"sumIf(1 / sample_rate, {condition}) AS `{name}`" for name, condition in _STATUS_CLASSES
+    )
+    return (
+        f"SELECT {t.time_bucket} AS time,\n    {classes}\n"
+        f"FROM {t.name} WHERE {t.time_filter} AND {_SELECTED} AND {sql.filters()}\n"
+        "GROUP BY time ORDER BY time"
+    )
+
+
+def routes_slowed_sql() -> str:
+    """Per endpoint and route: calls per page view and the estimated wait they add to a
+    page view (calls per view * median latency), largest first."""
+    requests, views = sql.REQUESTS_1M, sql.PAGE_VIEWS_1M
+    return (
+        "SELECT method, url_template, route, requests, p95,\n"
+        "    requests / nullIf(page_views, 0) AS calls_per_view,\n"
+        "    calls_per_view * p50 AS wait_per_view_ms\n"
+        "FROM (\n"
+        "    SELECT method, url_template, route, sum(weight) AS requests,\n"
+        f"        {sql.quantiles_merge('duration_quantiles')}[{sql.P50}] AS p50,\n"
+        f"        {sql.quantiles_merge('duration_quantiles')}[{sql.P95}] AS p95\n"
+        f"    FROM {requests.name}\n"
+        f"    WHERE {requests.time_filter} AND {_SELECTED} AND {sql.filters()}\n"
+        "    GROUP BY method, url_template, route\n"
+        ") AS r\n"
+        "LEFT JOIN (\n"
+        f"    SELECT route, sum(weight) AS page_views FROM {views.name}\n"
+        f"    WHERE {views.time_filter} AND {sql.filters()} GROUP BY route\n"
+        ") AS v USING route\n"
+        "ORDER BY wait_per_view_ms DESC LIMIT 50"
+    )
+
+
+def dashboard() -> dashboard_builder.Dashboard:
+    select_endpoint = row_link("Focus on this endpoint", "api_performance", endpoint="url_template")
+    return (
+        new_dashboard(
+            KEY,
+            "vitalsight · API performance",
+            "fetch/XHR requests by URL template: latency, status codes and the pages they slow.",
+            [*filter_variables(), text_variable("endpoint", "Endpoint (URL template)")],
+        )
+        .with_panel(
+            table_panel(
+                "Slowest endpoints",
+                endpoints_sql(),
+                units={
+                    "requests": "short",
+                    "p50": "ms",
+                    "p95": "ms",
+                    "p99": "ms",
+                    "error_share": "percentunit",
+                },
+                links={"url_template": [select_endpoint]},
+                height=10,
+            )
+        )
+        .with_panel(
+            timeseries_panel(
+                f"p95 latency (selected endpoint or the {TOP_ENDPOINTS} busiest)",
+                p95_over_time_sql(),
+                unit="ms",
+            )
+        )
+        .with_panel(heatmap_panel("Status codes over time", status_codes_sql(), unit="short"))
+        .with_panel(
+            table_panel(
+                "Routes each endpoint slows",
+                routes_slowed_sql(),
+                description="wait_per_view_ms ≈ calls per page view * median latency.",
+                units={"requests": "short", "p95": "ms", "wait_per_view_ms": "ms"},
+                links={
+                    "route": [row_link("Route details", "routes", route="route")],
+                    "url_template": [select_endpoint],
+                },
+                height=10,
+            )
+        )
+    )

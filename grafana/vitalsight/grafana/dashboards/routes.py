@@ -1,0 +1,114 @@
+"""2. Routes: every route's p75/p95 LCP and INP, error rate and volume, with the trend
+against the previous period of the same length."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dashboard_builder
+
+from vitalsight.grafana.dashboards import sql
+from vitalsight.grafana.dashboards.links import row_link
+from vitalsight.grafana.dashboards.panels import table_panel, timeseries_panel
+from vitalsight.grafana.dashboards.scaffold import new_dashboard
+from vitalsight.grafana.dashboards.variables import filter_variables
+
+KEY = "routes"
+TOP_ROUTES = 10
+
+
+def routes_sql() -> str:
+    views, vitals, errors = sql.PAGE_VIEWS_1M, sql.VITALS_1M, sql.ERRORS_1M
+    now, before = views.time_filter, sql.previous_period_filter("minute")
+    lcp = sql.quantiles_merge("value_quantiles", f"name = 'LCP' AND {now}")
+    inp = sql.quantiles_merge("value_quantiles", f"name = 'INP' AND {now}")
+    lcp_before = sql.quantiles_merge("value_quantiles", f"name = 'LCP' AND {before}")
+    columns = ", ".join(
+        f"{sql.no_nan(c)} AS {c}" for c in ("lcp_p75", "lcp_p95", "inp_p75", "inp_p95")
+    )
+    return (
+        "SELECT route, views,\n"
+        f"    {columns},\n"
+        "    errors / views AS error_rate,\n"
+        "    (lcp_p75 - lcp_p75_before) / nullIf(lcp_p75_before, 0) AS lcp_p75_trend,\n"
+        "    (views - views_before) / nullIf(views_before, 0) AS views_trend\n"
+        "FROM (\n"
+        f"    SELECT route, sumIf(weight, {now}) AS views,"
+        f" sumIf(weight, {before}) AS views_before\n"
+        f"    FROM {views.name} WHERE (({now}) OR ({before})) AND {sql.filters()}\n"
+        "    GROUP BY route\n"
+        ") AS v\n"
+        "LEFT JOIN (\n"
+        "    SELECT route,\n"
+        f"        {lcp}[{sql.P75}] AS lcp_p75, {lcp}[{sql.P95}] AS lcp_p95,\n"
+        f"        {inp}[{sql.P75}] AS inp_p75, {inp}[{sql.P95}] AS inp_p95,\n"
+        f"        {lcp_before}[{sql.P75}] AS lcp_p75_before\n"
+        f"    FROM {vitals.name} WHERE (({now}) OR ({before})) AND name IN ('LCP', 'INP')"
+        f" AND {sql.filters()}\n"
+        "    GROUP BY route\n"
+        ") AS q USING route\n"
+        "LEFT JOIN (\n"
+        f"    SELECT route, sum(weight) AS errors FROM {errors.name}"
+        f" WHERE {errors.time_filter} AND {sql.filters()} GROUP BY route\n"
+        ") AS e USING route\n"
+        "WHERE views > 0\n"
+        "ORDER BY views DESC LIMIT 200"
+    )
+
+
+def route_lcp_over_time_sql() -> str:
+    t = sql.VITALS_1M
+    return (
+        f"SELECT {t.time_bucket} AS time, route,"
+        f" {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS lcp_p75\n"
+        f"FROM {t.name}\n"
+        f"WHERE {t.time_filter} AND name = 'LCP' AND {sql.filters()} AND route IN (\n"
+        f"    SELECT route FROM {t.name}\n"
+        f"    WHERE {t.time_filter} AND name = 'LCP' AND {sql.filters()}\n"
+        f"    GROUP BY route ORDER BY sum(weight) DESC LIMIT {TOP_ROUTES})\n"
+        "GROUP BY time, route ORDER BY time"
+    )
+
+
+def dashboard() -> dashboard_builder.Dashboard:
+    return (
+        new_dashboard(
+            KEY,
+            "vitalsight · Routes",
+            "Per-route web vitals, error rate and traffic, and their trend against the"
+            " previous period of the same length.",
+            filter_variables(),
+        )
+        .with_panel(
+            table_panel(
+                "Routes",
+                routes_sql(),
+                description="Trends compare with the period of the same length just before"
+                " the selected one.",
+                units={
+                    "views": "short",
+                    "lcp_p75": "ms",
+                    "lcp_p95": "ms",
+                    "inp_p75": "ms",
+                    "inp_p95": "ms",
+                    "error_rate": "percentunit",
+                    "lcp_p75_trend": "percentunit",
+                    "views_trend": "percentunit",
+                },
+                links={
+                    "route": [
+                        row_link(
+                            "Distribution of this route", "performance_distribution", route="route"
+                        ),
+                        row_link("Errors on this route", "errors", route="route"),
+                        row_link("Sessions on this route", "sessions", route="route"),
+                    ],
+                    "error_rate": [row_link("Errors on this route", "errors", route="route")],
+                },
+                height=14,
+            )
+        )
+        .with_panel(
+            timeseries_panel(
+                f"p75 LCP of the {TOP_ROUTES} busiest routes", route_lcp_over_time_sql(), unit="ms"
+            ).span(24)
+        )
+    )
