@@ -348,6 +348,18 @@ def test_sample_rate_multiplies_a_rate_the_sender_applied() -> None:
     assert from_resource == from_record
 
 
+def test_the_senders_rate_attribute_is_replaced_in_place_and_the_resources_kept() -> None:
+    record = page_view(SESSIONS[0], extra={RATE: 1.0, "browser.page.view_id": "v1"})
+    request = logs_request({**RESOURCE, RATE: "0.5"}, [record])
+    result = processor({"rate": 1.0}).process(LOGS, request)
+    ((resource, kept_record),) = log_records(result)
+    rates = [kv.value for kv in kept_record.attributes if kv.key == RATE]
+    assert len(rates) == 1 and rates[0].WhichOneof("value") == "string_value"
+    assert rates[0].string_value == "1"  # the record's own 1.0 wins over the resource's 0.5
+    assert [kv.key for kv in kept_record.attributes][-1] == "browser.page.view_id"
+    assert get_str(resource.attributes, RATE) == "0.5"
+
+
 def test_records_without_a_session_are_sampled_by_trace_id_else_kept() -> None:
     with_trace = [
         LogRecord(time_unix_nano=T0, trace_id=i.to_bytes(16, "big")) for i in range(1, 2_001)

@@ -261,6 +261,25 @@ def test_numbers_are_left_alone_but_integer_cards_are_masked() -> None:
     assert values["browser.mobile"].bool_value is True
 
 
+def test_secret_keys_are_masked_whatever_the_value_type() -> None:
+    # The fast path skips numbers and booleans; a secret key's value must not take it.
+    attributes: dict[str, AttributeValue] = {
+        "user.password": 123456,
+        "app.otp": 1.5,
+        "app.api_key": True,
+        "app.count": 7.25,
+    }
+    request = logs_request(RESOURCE, [event("app.event", TIME, attributes)])
+    scrubber = processor()
+    scrubber.process(LOGS, request)
+    _, record = next(log_records(request))
+    values = {kv.key: kv.value for kv in record.attributes}
+    for key in ("user.password", "app.otp", "app.api_key"):
+        assert values[key].string_value == "[redacted]", key
+    assert values["app.count"].double_value == 7.25
+    assert scrubber.stats.redactions["secret_key"] == 3
+
+
 def test_never_touch_keys_and_ids_are_kept_byte_for_byte() -> None:
     # Absurd values on purpose: a never-touch key is not even read.
     keep: dict[str, AttributeValue] = {

@@ -44,6 +44,9 @@ class DedupStats:
 def _text(value: AnyValue | None) -> str:
     if value is None:
         return ""
+    text = value.string_value
+    if text:  # the common case, without the cost of WhichOneof
+        return str(text)
     kind = value.WhichOneof("value")
     if kind == "string_value":
         return str(value.string_value)

@@ -49,6 +49,9 @@ Pairs = tuple[tuple[str, str], ...]
 
 
 def _as_str(value: AnyValue) -> str | None:
+    text = value.string_value
+    if text:  # the common case, without the cost of WhichOneof
+        return str(text)
     kind = value.WhichOneof("value")
     if kind == "string_value":
         return str(value.string_value)
@@ -266,12 +269,16 @@ class EnrichProcessor:
             for key, value in pairs:
                 if step.overwrite or key not in sent:
                     _set(resource.attributes, res, key, value)
+        # Per step, the outputs the resource lacks: a record that has them all needs nothing
+        # (worked out once per resource, not per record).
+        unsent = [(step, step.outputs - sent, from_resource[step.name]) for step in self._steps]
         for record in records:
             rec, rec_drops = self._scan(record.attributes)
             if URL_FULL in rec and not (logs and record.event_name == PAGE_VIEW_EVENT):
                 del rec[URL_FULL]  # the page's URL on page views only, else a request's
-            for step in self._steps:
-                self._record_step(step, record, rec, res, sent, app, from_resource[step.name])
+            for step, missing, res_pairs in unsent:
+                if step.overwrite or not rec.keys() >= missing:
+                    self._record_step(step, record, rec, res, sent, app, res_pairs)
             if rec_drops:
                 self._remove(record.attributes, rec_drops)
         if res_drops:
@@ -287,8 +294,7 @@ class EnrichProcessor:
         app: str,
         res_pairs: Pairs,
     ) -> None:
-        if not step.overwrite and all(key in rec or key in sent for key in step.outputs):
-            return  # the sender set them all
+        """Called unless the sender set all the step's outputs (on the record or resource)."""
         if step.sources.isdisjoint(rec):
             if step.overwrite:
                 # The record's own value would win over the resource's in the schema.

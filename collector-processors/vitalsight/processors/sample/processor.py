@@ -60,8 +60,8 @@ _WANTED = frozenset(
 _BUCKETS = 10  # sliding-window resolution: window / 10
 
 
-# (record, attributes, session id, app, route, release, kind)
-_Item = tuple[Any, dict[str, AnyValue], str, str, str, str, int]
+# (record, attributes, session id, app, route, release, kind, the record's own sample rate)
+_Item = tuple[Any, dict[str, AnyValue], str, str, str, str, int, AnyValue | None]
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,9 @@ class _Traffic:
 def _text(value: AnyValue | None) -> str | None:
     if value is None:
         return None
+    text = value.string_value
+    if text:  # the common case, without the cost of WhichOneof
+        return str(text)
     kind = value.WhichOneof("value")
     if kind == "string_value":
         return str(value.string_value)
@@ -260,7 +263,8 @@ class SampleProcessor:
                 items: list[_Item] = []
                 for record in records:
                     attrs = _attrs(record.attributes)
-                    if res_rate is not None and SAMPLE_RATE not in attrs:
+                    own_rate = attrs.get(SAMPLE_RATE)
+                    if res_rate is not None and own_rate is None:
                         attrs[SAMPLE_RATE] = res_rate
                     session = _text(attrs.get(SESSION_ID)) or res_session
                     route = _text(attrs.get(ROUTE)) or res_route
@@ -268,7 +272,7 @@ class SampleProcessor:
                     if kind == _ERROR and session and remember:
                         self._remember_error_session(session)
                     traffic[(app, route)] += 1
-                    items.append((record, attrs, session, app, route, release, kind))
+                    items.append((record, attrs, session, app, route, release, kind, own_rate))
                 scopes.append((records, items))
         return scopes, traffic
 
@@ -351,6 +355,7 @@ class _Decider:
         route: str,
         release: str,
         kind: int,
+        own_rate: AnyValue | None,
     ) -> bool:
         p = self._p
         config, stats = p.config, p.stats
@@ -378,7 +383,7 @@ class _Decider:
                     stats.dropped += 1
                     return False
                 stats.kept_sampled += 1
-        _set_rate(record, attrs, rate)
+        _set_rate(record, attrs, rate, own_rate)
         return True
 
 
@@ -416,15 +421,17 @@ def _trace_key(record: Any, without_session: str) -> bytes | None:
     return trace_id if trace_id.strip(b"\0") else None
 
 
-def _set_rate(record: Any, attrs: dict[str, AnyValue], rate: float) -> None:
+def _set_rate(
+    record: Any, attrs: dict[str, AnyValue], rate: float, own_rate: AnyValue | None
+) -> None:
     # A sender that sampled already (e.g. sdk-js `sampleRate`) set its rate; the record was
     # kept with the product of both probabilities.
     existing = _number(attrs.get(SAMPLE_RATE))
     if existing is not None and 0 < existing < 1:
         rate *= existing
     text = _format_rate(rate)
-    for kv in record.attributes:
-        if kv.key == SAMPLE_RATE:
-            kv.value.CopyFrom(AnyValue(string_value=text))
-            return
+    if own_rate is not None:
+        # Edited in place, found by the first walk: no second walk over the attributes.
+        own_rate.string_value = text  # (clears the oneof's other members)
+        return
     record.attributes.append(KeyValue(key=SAMPLE_RATE, value=AnyValue(string_value=text)))

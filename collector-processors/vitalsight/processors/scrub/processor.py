@@ -41,6 +41,7 @@ ERROR = "error"
 # Attribute key policies.
 _PLAIN, _NEVER, _SECRET, _URL, _QUERY = range(5)
 _MAX_KEYS_CACHED = 10_000
+_NOTHING_TO_SCRUB = frozenset({"double_value", "bool_value", None})  # kinds of AnyValue
 
 _BEARER = re.compile(r"(?i)\b(bearer|basic|digest)\s+[A-Za-z0-9._~+/=\-]{8,}")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
@@ -435,8 +436,15 @@ class ScrubProcessor:
             if policy == _NEVER:
                 continue
             value = kv.value
-            if policy == _PLAIN and value.WhichOneof("value") == "string_value":
-                text = value.string_value
+            if policy == _SECRET:
+                self.scrub_value(value, counts, policy)
+                continue
+            # A non-empty string_value means the oneof holds a string: no WhichOneof call.
+            text = value.string_value
+            if not text:
+                if value.WhichOneof("value") in _NOTHING_TO_SCRUB:
+                    continue  # numbers and booleans (an int card number is checked below)
+            elif policy == _PLAIN:
                 hit = cache.get(text)
                 if hit is not None:
                     if hit[1]:
@@ -510,7 +518,8 @@ class ScrubProcessor:
             found: Counter[str] = Counter()
             hit = (self._scrub_url(text, found, query_only), tuple(found.elements()))
             self._remember(self._url_cache, key, hit)
-        counts.update(hit[1])
+        if hit[1]:
+            counts.update(hit[1])
         return hit[0]
 
     def _scrub_url(self, url: str, found: Counter[str], query_only: bool) -> str:
