@@ -28,8 +28,11 @@ from vitalsight.exporters.schema import migrate
 from vitalsight.exporters.server_store import ClickHouseServerStore
 from vitalsight.exporters.store import Store
 from vitalsight.exporters.writer import BatchWriter
+from vitalsight.processors.base import Processor
 from vitalsight.processors.pipeline import IngestPipeline
 from vitalsight.processors.registry import ProcessorStatsCollector, build_processors
+from vitalsight.processors.sample import SampleProcessor
+from vitalsight.processors.sample.boost_feed import BoostFeed
 from vitalsight.receivers.client_address import ClientAddressPolicy
 from vitalsight.receivers.otlp_grpc import create_grpc_server
 from vitalsight.receivers.otlp_http import create_otlp_app
@@ -94,6 +97,8 @@ class VitalsightServer:
         self._otlp_runner: web.AppRunner | None = None
         self._query_runner: web.AppRunner | None = None
         self._grpc: grpc.aio.Server | None = None
+        self._boost_feed: asyncio.Task[None] | None = None
+        self._stop_boost_feed = asyncio.Event()
 
     async def start(self) -> Listening:
         config = self.config
@@ -140,6 +145,7 @@ class VitalsightServer:
             client_address=client_address,
         )
         await self._grpc.start()
+        self._start_boost_feed(processors)
         query_url = None
         if isinstance(store, ChdbStore):
             app = create_query_app(store, user=config.query_user, password=query_password(config))
@@ -156,8 +162,20 @@ class VitalsightServer:
         await web.SockSite(runner, sock).start()
         return runner, int(sock.getsockname()[1])
 
+    def _start_boost_feed(self, processors: list[Processor]) -> None:
+        for processor in processors:
+            if isinstance(processor, SampleProcessor) and processor.config.boosts_url:
+                config = processor.config
+                feed = BoostFeed(processor, config.boosts_url, config.boosts_refresh_seconds)
+                self._boost_feed = asyncio.create_task(feed.run(self._stop_boost_feed))
+
     async def stop(self) -> None:
         """Stop receiving, flush what was acknowledged, close the store."""
+        if self._boost_feed is not None:
+            self._stop_boost_feed.set()
+            self._boost_feed.cancel()  # a fetch under way need not finish
+            # return_exceptions: whatever ended the feed must not stop the flush below
+            await asyncio.gather(self._boost_feed, return_exceptions=True)
         if self._grpc is not None:
             await self._grpc.stop(GRPC_GRACE_S)
         if self._otlp_runner is not None:

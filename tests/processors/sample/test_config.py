@@ -41,6 +41,13 @@ INVALID = {
     "invalid_error_sessions.yaml": (
         "sample: error_sessions: Input should be greater than or equal to 0"
     ),
+    "invalid_boosts_refresh_seconds.yaml": (
+        "sample: boosts_refresh_seconds: Input should be greater than 0"
+    ),
+    "invalid_boosts_url.yaml": (
+        "sample: boosts_url: 'localhost:8000/sampling/boosts' must be an http:// or https:// "
+        "URL (or empty: off)"
+    ),
     "invalid_without_session.yaml": (
         "sample: without_session: Input should be 'trace_id' or 'keep'"
     ),
@@ -69,6 +76,7 @@ def test_defaults() -> None:
     assert processor.config.rate == 0.1
     assert processor.config.keep_errors and processor.config.keep_poor_vitals
     assert not processor.config.adaptive.enabled
+    assert processor.config.boosts_url == "" and processor.config.boosts_refresh_seconds == 30
 
 
 def test_example_config_builds_with_its_values() -> None:
@@ -77,6 +85,7 @@ def test_example_config_builds_with_its_values() -> None:
     assert config.apps["shop-web"].routes == {"/checkout": 1.0}
     assert config.routes == {"/health": 0.001}
     assert config.adaptive.enabled and config.adaptive.floor == 0.01
+    assert config.boosts_url == "http://insights:8000/sampling/boosts"
 
 
 def test_readme_shows_the_tested_config_and_examples_that_build() -> None:

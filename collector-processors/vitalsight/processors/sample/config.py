@@ -16,6 +16,7 @@ DEFAULT_TARGET_EVENTS_PER_SECOND = 50.0
 DEFAULT_FLOOR = 0.01
 DEFAULT_WINDOW_SECONDS = 60.0
 DEFAULT_MAX_ROUTES = 10_000
+DEFAULT_BOOSTS_REFRESH_SECONDS = 30.0
 
 Rate = Annotated[float, Field(gt=0, le=1)]
 
@@ -105,4 +106,20 @@ class SampleConfig(BaseModel):
     adaptive: AdaptiveConfig = Field(default_factory=AdaptiveConfig)
     """Lowering of very-high-traffic routes. Default: disabled."""
 
+    boosts_url: str = ""
+    """GET {app: [routes]}, e.g. the insight service's /sampling/boosts; every listed route
+    is kept at rate 1. Empty = off (the default). Fails open: if unreachable, boosts lapse
+    and the configured rates apply. http:// or https:// only."""
+
+    boosts_refresh_seconds: float = Field(default=DEFAULT_BOOSTS_REFRESH_SECONDS, gt=0)
+    """How often `boosts_url` is fetched; a fetched boost lasts twice this long, so one
+    missed fetch does not end it; > 0. Default 30."""
+
     _routes_start_with_slash = field_validator("routes")(_check_routes)
+
+    @field_validator("boosts_url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError(f"{url!r} must be an http:// or https:// URL (or empty: off)")
+        return url

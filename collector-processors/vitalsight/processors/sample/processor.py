@@ -202,6 +202,12 @@ class SampleProcessor:
             self._boosts = (*self._boosts, added)
         return added
 
+    def replace_boosts(self, boosts: Iterable[Boost]) -> None:
+        """Make `boosts` the whole set (e.g. the routes the insight service lists now)."""
+        replacement = tuple(boosts)
+        with self._lock:
+            self._boosts = replacement
+
     def clear_boosts(self) -> None:
         """Forget every boost (e.g. when the incident closed early)."""
         with self._lock:
