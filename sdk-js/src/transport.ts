@@ -48,6 +48,12 @@ export class Transport {
   _hold = false;
   /** Records dropped because the queue was full. */
   dropped = 0;
+  /**
+   * The page's fetch as it was before the SDK's own fetch instrumentation patched it (the
+   * transport is created first): the SDK's sends skip that wrapper, which would only decide,
+   * at a cost on every send, not to record them.
+   */
+  _fetch = typeof fetch === 'function' ? fetch : undefined;
 
   constructor(readonly _o: TransportOptions) {}
 
@@ -123,7 +129,8 @@ export class Transport {
       const headers = this._headers();
       const zipped = await gzip(p.body);
       if (zipped) headers['Content-Encoding'] = 'gzip';
-      const res = await fetch(this._url(p.path), {method: 'POST', headers, body: zipped || p.body});
+      const send = this._fetch!; // called unbound: a native fetch refuses another `this`
+      const res = await send(this._url(p.path), {method: 'POST', headers, body: zipped || p.body});
       status = res.status;
       retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
     } catch {
@@ -143,11 +150,12 @@ export class Transport {
   _beacon(p: Payload): void {
     const url = this._url(p.path);
     const size = p.body.length;
-    if (typeof fetch === 'function' && this._inflight + size <= KEEPALIVE_LIMIT) {
+    const send = this._fetch;
+    if (send && this._inflight + size <= KEEPALIVE_LIMIT) {
       this._inflight += size;
       const done = () => (this._inflight -= size);
       try {
-        fetch(url, {method: 'POST', headers: this._headers(), body: p.body, keepalive: true}).then(done, done);
+        send(url, {method: 'POST', headers: this._headers(), body: p.body, keepalive: true}).then(done, done);
         return;
       } catch {
         done();

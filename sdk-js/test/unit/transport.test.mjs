@@ -170,3 +170,25 @@ test('flush never throws into the page, even for an unserializable record', () =
   assert.doesNotThrow(() => t.flush(true));
   clearTimeout(t._timer);
 });
+
+test('sends with the fetch the page had when it was created, unbound, not a later wrapper', async () => {
+  const recorded = globalThis.fetch;
+  // A native fetch throws "Illegal invocation" when called with another `this`.
+  globalThis.fetch = function (...args) {
+    if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+    return recorded(...args);
+  };
+  const t = make({flushInterval: 60_000});
+  let wrapped = 0;
+  const original = globalThis.fetch;
+  globalThis.fetch = (...args) => (wrapped++, original(...args)); // as the fetch instrumentation does
+  t.push(ev(1)); t.push(ev(2)); t.push(ev(3));
+  await until(() => calls.length === 1);
+  t.push(ev(4));
+  t.flush(true);
+  assert.equal(calls.length, 2);
+  assert.equal(calls[1].init.keepalive, true);
+  assert.equal(wrapped, 0);
+  assert.equal(t.dropped, 0);
+  assert.equal(t._retry.length, 0);
+});
