@@ -231,8 +231,10 @@ def _register_subcommands() -> None:
     """Commands that live beside the code they drive (grafana/, alert-rules, insight-service/)."""
     from vitalsight.grafana.cli import alerts, grafana  # noqa: PLC0415
     from vitalsight.insights.cli import insights  # noqa: PLC0415
+    from vitalsight.insights.simulate.command import simulate  # noqa: PLC0415
 
     cli.add_command(insights)
+    cli.add_command(simulate)
     cli.add_command(grafana)
     cli.add_command(alerts)
 

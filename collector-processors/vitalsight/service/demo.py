@@ -747,13 +747,16 @@ def _simulate_session(rng: random.Random, start_ns: int, end_ns: int, progress: 
 
 
 def _resource(v: _Visitor) -> dict[str, AttributeValue]:
+    return browser_resource(v.app.name, v.release, v.browser, v.country)
+
+
+def browser_resource(app: str, release: str, b: Browser, country: str) -> dict[str, AttributeValue]:
     """The OTLP resource sdk-js sends: the app, then `browserContext()`; geo is added by the
-    collector's enrichment, and the demo plays that part too."""
-    b = v.browser
+    collector's enrichment, and the demo (and the scenario simulator) plays that part too."""
     width, height, ratio = b.screen
     resource: dict[str, AttributeValue] = {
-        "service.name": v.app.name,
-        "service.version": v.release,
+        "service.name": app,
+        "service.version": release,
         "deployment.environment.name": "production",
         "telemetry.sdk.name": "vitalsight",
         "telemetry.sdk.language": "webjs",
@@ -770,13 +773,13 @@ def _resource(v: _Visitor) -> dict[str, AttributeValue]:
         resource["browser.mobile"] = b.device == "mobile"
     resource.update(
         {
-            "browser.language": LANGUAGES[v.country],
+            "browser.language": LANGUAGES[country],
             "device.type": b.device,
             "browser.screen.width": width,
             "browser.screen.height": height,
             "browser.screen.pixel_ratio": ratio,
-            "browser.timezone": TIMEZONES[v.country],
-            "geo.country.iso_code": v.country,
+            "browser.timezone": TIMEZONES[country],
+            "geo.country.iso_code": country,
         }
     )
     return resource

@@ -113,7 +113,7 @@ def send_demo(
     """
     summary = DemoSummary()
     started = time.monotonic()
-    with _Poster(endpoint, api_key=api_key, timeout_s=timeout_s) as poster:
+    with Poster(endpoint, api_key=api_key, timeout_s=timeout_s) as poster:
         for request in generate_demo(
             seed=seed,
             minutes=minutes,
@@ -191,7 +191,7 @@ def retry_after_seconds(value: str | None, *, default: float = 1.0) -> float:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
-class _Poster:
+class Poster:
     """One keep-alive HTTP connection to the receiver, reopened after errors."""
 
     def __init__(self, endpoint: str, *, api_key: str | None, timeout_s: float) -> None:
@@ -215,7 +215,7 @@ class _Poster:
         self._conn: http.client.HTTPConnection | None = None
         self.endpoint = endpoint
 
-    def __enter__(self) -> _Poster:
+    def __enter__(self) -> Poster:
         return self
 
     def __exit__(self, *exc: object) -> None:

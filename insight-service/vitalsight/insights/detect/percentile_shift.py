@@ -1,0 +1,70 @@
+"""Is a percentile higher now than in a baseline? Effect size AND significance.
+
+The standard error of a sample quantile is sqrt(p(1-p)/n) / f(q) (asymptotic normality of
+quantiles); the density f at the 75th percentile is estimated from the spacing of its
+neighbouring quantiles q65 and q85, which the rollups' TDigest states answer
+(Siddiqui-Bloch-Gastwirth), so the test needs no raw rows. `n` is the number of rows seen
+(not the re-weighted count): sampling does not add information.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+P = 0.75
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    samples: int
+    q50: float
+    q75: float
+    q95: float
+    q65: float | None = None  # neighbours of q75 for its local density, when known
+    q85: float | None = None
+
+
+@dataclass(frozen=True)
+class Shift:
+    before: float
+    after: float
+    change_pct: float
+    z: float
+
+    @property
+    def delta(self) -> float:
+        return self.after - self.before
+
+
+def standard_error(summary: Percentiles) -> float:
+    """Standard error of the 75th percentile estimate.
+
+    The density at q75 comes from q65..q85 when known (bandwidth 0.1 either side); the wider
+    q50..q95 span is the fallback, conservative for skewed metrics such as CLS.
+    """
+    if summary.q65 is not None and summary.q85 is not None:
+        levels, span = 0.85 - 0.65, summary.q85 - summary.q65
+    else:
+        levels, span = 0.95 - 0.5, summary.q95 - summary.q50
+    density = levels / max(span, abs(summary.q75) * 0.02, 1e-9)
+    return math.sqrt(P * (1 - P) / max(summary.samples, 1)) / density
+
+
+def percentile_shift(current: Percentiles, baseline: Percentiles) -> Shift:
+    """The rise of the 75th percentile from `baseline` to `current`, with its z score."""
+    scale = math.hypot(standard_error(current), standard_error(baseline))
+    change_pct = 100.0 * (current.q75 - baseline.q75) / max(abs(baseline.q75), 1e-9)
+    return Shift(
+        before=baseline.q75,
+        after=current.q75,
+        change_pct=change_pct,
+        z=(current.q75 - baseline.q75) / scale,
+    )
+
+
+def is_regression(
+    shift: Shift, *, min_change_pct: float, min_z: float, min_delta: float = 0.0
+) -> bool:
+    """Strict: large enough to matter, unlikely to be noise, and above an absolute floor."""
+    return shift.change_pct >= min_change_pct and shift.z >= min_z and shift.delta >= min_delta
