@@ -15,7 +15,7 @@ from clickhouse_connect.driver.query import arrow_buffer
 from tests.otlp_samples import vitals_request
 from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.encode import encode_logs
-from vitalsight.exporters.retention import apply_retention
+from vitalsight.exporters.retention import RAW_TTL_COLUMNS, ROLLUP_TTL_COLUMNS, apply_retention
 from vitalsight.exporters.schema import MIGRATIONS_TABLE, load_migrations, migrate
 from vitalsight.exporters.server_store import ClickHouseServerStore, client_settings_from_url
 
@@ -89,7 +89,7 @@ def test_retention_sends_one_ttl_alter_per_table(recorded: tuple[Any, RecordingC
     apply_retention(store, raw_days=14, rollup_days=200)
     assert "ALTER TABLE otel_logs MODIFY TTL TimestampTime + toIntervalDay(14)" in client.commands
     assert "ALTER TABLE rum_vitals_1m MODIFY TTL minute + toIntervalDay(200)" in client.commands
-    assert len(client.commands) == 16
+    assert len(client.commands) == len(RAW_TTL_COLUMNS) + len(ROLLUP_TTL_COLUMNS)
 
 
 @pytest.fixture(scope="module")
