@@ -16,17 +16,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from tests.local_http import LocalHttpServer, QuietHandler
 from tests.sdk.harness import API_KEY, CHROMIUM, DEADLINE, Vitalsight, wait_for
 from tests.serve_process import ServeProcess
 
@@ -40,62 +39,43 @@ PAGE_PATH = "/shop/cart.html"
 class InteropSite:
     """Serves the fixture page (at ``PAGE_PATH``), the bundle and the API the page calls."""
 
-    port: int = 0
     seen: list[tuple[str, str]] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
+    _server: LocalHttpServer | None = None
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        assert self._server is not None, "start() first"
+        return self._server.origin
 
     def start(self) -> None:
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: bytes, ctype: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(QuietHandler):
             def _handle(self) -> None:
                 path = urlsplit(self.path).path
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                self.read_body()
                 site.seen.append((self.command, path))
                 if path == PAGE_PATH:
                     html = (OTEL_WEB / "fixtures" / "index.html").read_bytes()
-                    return self._send(200, html, "text/html; charset=utf-8")
+                    return self.answer(200, html, "text/html; charset=utf-8")
                 if path == "/dist/app.iife.js":
                     js = (OTEL_WEB / "dist" / "app.iife.js").read_bytes()
-                    return self._send(200, js, "text/javascript; charset=utf-8")
+                    return self.answer(200, js, "text/javascript; charset=utf-8")
                 if path == "/api/fail":
-                    return self._send(500, b'{"error":"boom"}', "application/json")
+                    return self.answer(500, b'{"error":"boom"}', "application/json")
                 if path.startswith("/api/items/"):
-                    return self._send(200, b'{"ok":true}', "application/json")
+                    return self.answer(200, b'{"ok":true}', "application/json")
                 if path == "/favicon.ico":
-                    return self._send(204, b"", "image/x-icon")
-                return self._send(404, b"not found", "text/plain")
+                    return self.answer(204, b"", "image/x-icon")
+                return self.answer(404, b"not found")
 
             do_GET = do_POST = _handle  # noqa: N815
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = int(self._server.server_address[1])
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LocalHttpServer(Handler)
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -19,15 +19,15 @@ import time
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from tests.local_http import LocalHttpServer, QuietHandler
 from tests.serve_process import ServeProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,38 +79,23 @@ STYLE = b"""
 class FixtureServer:
     """Serves fixture pages, the built SDK and the API endpoints the pages call."""
 
-    port: int = 0
     seen: list[dict[str, Any]] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
+    _server: LocalHttpServer | None = None
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        assert self._server is not None, "start() first"
+        return self._server.origin
 
     def start(self) -> None:
         png = _png(600, 400)
         fixture = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: bytes, ctype: str = "text/plain") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(QuietHandler):
             def _handle(self) -> None:  # noqa: PLR0911 - one route table
                 url = urlsplit(self.path)
                 path = url.path
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                self.read_body()
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 fixture.seen.append({"method": self.command, "path": path, "headers": headers})
                 if "delay=" in url.query:
@@ -119,39 +104,35 @@ class FixtureServer:
                     base = SDK / "test" if path.startswith("/fixtures/") else SDK
                     file = (base / path.lstrip("/")).resolve()
                     if not file.is_file() or base not in file.parents:
-                        return self._send(404, b"not found")
+                        return self.answer(404, b"not found")
                     ctype = "text/html" if file.suffix == ".html" else "text/javascript"
-                    return self._send(200, file.read_bytes(), ctype + "; charset=utf-8")
+                    return self.answer(200, file.read_bytes(), ctype + "; charset=utf-8")
                 if path.startswith("/spa/"):
                     html = (SDK / "test/fixtures/spa.html").read_bytes()
-                    return self._send(200, html, "text/html; charset=utf-8")
+                    return self.answer(200, html, "text/html; charset=utf-8")
                 if path.endswith(".png"):
-                    return self._send(200, png, "image/png")
+                    return self.answer(200, png, "image/png")
                 if path == "/assets/big.js":
-                    return self._send(200, BIG_SCRIPT, "text/javascript")
+                    return self.answer(200, BIG_SCRIPT, "text/javascript")
                 if path == "/assets/style.css":
-                    return self._send(200, STYLE, "text/css")
+                    return self.answer(200, STYLE, "text/css")
                 if path.endswith(".woff2"):
-                    return self._send(200, b"\0" * 2048, "font/woff2")
+                    return self.answer(200, b"\0" * 2048, "font/woff2")
                 if path == "/api/fail":
-                    return self._send(500, b'{"error":"boom"}', "application/json")
+                    return self.answer(500, b'{"error":"boom"}', "application/json")
                 if path == "/api/slow":
                     time.sleep(1.2)
                 if path.startswith("/api/"):
-                    return self._send(200, b'{"ok":true}', "application/json")
-                return self._send(404, b"not found")
+                    return self.answer(200, b'{"ok":true}', "application/json")
+                return self.answer(404, b"not found")
 
             do_GET = do_POST = _handle  # noqa: N815
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = int(self._server.server_address[1])
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LocalHttpServer(Handler)
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def headers_for(self, path: str) -> list[dict[str, str]]:
         return [r["headers"] for r in self.seen if r["path"] == path]
@@ -164,42 +145,36 @@ class CollectorProxy:
 
     upstream: str
     fail_first: int = 0
-    port: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
+    _server: LocalHttpServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        assert self._server is not None, "start() first"
+        return self._server.origin
 
     def start(self) -> None:
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(QuietHandler):
+            def _cors(self) -> list[tuple[str, str]]:
+                return [
+                    ("Access-Control-Allow-Origin", self.headers.get("Origin") or "*"),
+                    ("Access-Control-Allow-Methods", "POST, OPTIONS"),
+                    (
+                        "Access-Control-Allow-Headers",
+                        "content-type, content-encoding, x-vitalsight-key",
+                    ),
+                    ("Access-Control-Expose-Headers", "Retry-After"),
+                    ("Access-Control-Max-Age", "600"),
+                ]
 
-            def log_message(self, *args: Any) -> None:
-                pass
+            def do_OPTIONS(self) -> None:  # noqa: N802 - the stdlib handler API
+                self.answer(204, b"", headers=self._cors())
 
-            def _cors(self) -> None:
-                self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin") or "*")
-                self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
-                self.send_header(
-                    "Access-Control-Allow-Headers",
-                    "content-type, content-encoding, x-vitalsight-key",
-                )
-                self.send_header("Access-Control-Expose-Headers", "Retry-After")
-                self.send_header("Access-Control-Max-Age", "600")
-
-            def do_OPTIONS(self) -> None:
-                self.send_response(204)
-                self._cors()
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib handler API
+                body = self.read_body()
                 with proxy._lock:
                     failing = proxy.fail_first > 0
                     if failing:
@@ -208,21 +183,7 @@ class CollectorProxy:
                 if not failing and not proxy.upstream:
                     status, reply = 200, b"{}"  # capture only
                 elif not failing:
-                    fwd = urllib.request.Request(
-                        proxy.upstream + self.path,
-                        data=body,
-                        method="POST",
-                        headers={
-                            k: v
-                            for k, v in self.headers.items()
-                            if k.lower() in ("content-type", "content-encoding", "x-vitalsight-key")
-                        },
-                    )
-                    try:
-                        with urllib.request.urlopen(fwd, timeout=30) as r:
-                            status, reply = r.status, r.read()
-                    except urllib.error.HTTPError as e:
-                        status, reply = e.code, e.read()
+                    status, reply = proxy.forward(self.path, self.headers.items(), body)
                 raw = (
                     gzip.decompress(body)
                     if self.headers.get("Content-Encoding") == "gzip"
@@ -236,23 +197,30 @@ class CollectorProxy:
                         "status": status,
                     }
                 )
-                self.send_response(status)
-                self._cors()
-                if status == 503:
-                    self.send_header("Retry-After", "1")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                retry = [("Retry-After", "1")] if status == 503 else []
+                self.answer(status, reply, headers=self._cors() + retry)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = int(self._server.server_address[1])
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LocalHttpServer(Handler)
+
+    def forward(
+        self, path: str, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> tuple[int, bytes]:
+        kept = ("content-type", "content-encoding", "x-vitalsight-key")
+        request = urllib.request.Request(
+            self.upstream + path,
+            data=body,
+            method="POST",
+            headers={k: v for k, v in headers if k.lower() in kept},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
 
 # --------------------------------------------------------------------------- vitalsight serve
