@@ -27,15 +27,12 @@ import importlib
 import json
 import os
 import pickle
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +47,7 @@ from vitalsight.exporters.encode import encode_request
 from vitalsight.exporters.schema import migrate
 from vitalsight.service.config import LimitsConfig
 from vitalsight.service.demo import event_count, generate_demo
+from vitalsight.service.serve_process import ServeProcess
 
 TARGET_EVENTS_PER_MIN = 1_000_000
 AIM_EVENTS_PER_MIN = 2_000_000
@@ -61,7 +59,6 @@ TARGET_RSS_MB = 400.0
 QUERY_USER = "bench"
 QUERY_PASSWORD = "bench-password"
 HOST = "127.0.0.1"
-_LISTEN = re.compile(r"(OTLP/HTTP|query endpoint) (?:listening )?on (\S+)")
 _DECODERS: dict[str, Any] = {
     "/v1/logs": ExportLogsServiceRequest,
     "/v1/traces": ExportTraceServiceRequest,
@@ -303,98 +300,28 @@ def load_worker(args: argparse.Namespace) -> None:
 # --- the server -----------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    proc: subprocess.Popen[str]
-    http_url: str = ""
-    query_url: str = ""
-    output: list[str] = field(default_factory=list)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # graceful: flushes what was acknowledged
-        try:
-            return self.proc.wait(120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-
-def start_server(args: argparse.Namespace, data_dir: Path, config: Path | None = None) -> Server:
-    command = [
-        *_vitalsight_command(),
-        "--log-level",
-        "WARNING",
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        HOST,
-        "--http-port",
-        "0",
-        "--grpc-port",
-        "0",
-        "--query-port",
-        "0",
-        "--query-user",
-        QUERY_USER,
-        "--query-password",
-        QUERY_PASSWORD,
-        *(["--config", str(config)] if config else []),
-    ]
+def start_server(
+    args: argparse.Namespace, data_dir: Path, config: Path | None = None
+) -> ServeProcess:
+    extra = ["--config", str(config)] if config else []
     for flag, value in (
         ("--flush-rows", args.flush_rows),
         ("--flush-interval", args.flush_interval),
         ("--queue-rows", args.queue_rows),
     ):
         if value is not None:
-            command += [flag, str(value)]
-    proc = subprocess.Popen(
-        pinned(command, {args.server_core}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    server = Server(proc)
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 90
-    for line in proc.stdout:
-        server.output.append(line)
-        match = _LISTEN.search(line)
-        if match:
-            if match[1] == "OTLP/HTTP":
-                server.http_url = match[2]
-            else:
-                server.query_url = match[2]
-        if "vitalsight: ready" in line:
-            threading.Thread(target=_drain, args=(server,), daemon=True).start()
-            return server
-        if time.monotonic() > deadline:
-            break
-    server.stop()
-    raise RuntimeError("vitalsight serve did not start:\n" + "".join(server.output))
+            extra += [flag, str(value)]
+    return ServeProcess(
+        data_dir,
+        extra,
+        query_user=QUERY_USER,
+        query_password=QUERY_PASSWORD,
+        wrapper=pinned([], {args.server_core}),
+        log_level="WARNING",
+    ).start()
 
 
-def _drain(server: Server) -> None:
-    assert server.proc.stdout is not None
-    for line in server.proc.stdout:
-        server.output.append(line)
-
-
-def _vitalsight_command() -> list[str]:
-    script = Path(sys.executable).with_name("vitalsight")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("vitalsight")
-    return [found] if found else [sys.executable, "-m", "vitalsight.service.cli"]
-
-
-def stored_events(server: Server) -> int:
+def stored_events(server: ServeProcess) -> int:
     host, port = server.query_url.removeprefix("http://").rsplit(":", 1)
     client = clickhouse_connect.get_client(
         host=host, port=int(port), username=QUERY_USER, password=QUERY_PASSWORD
@@ -421,7 +348,7 @@ class WriterStats:
         return round(self.rows / self.inserts) if self.inserts else 0
 
 
-def writer_stats(server: Server) -> WriterStats:
+def writer_stats(server: ServeProcess) -> WriterStats:
     host, port = server.http_url.removeprefix("http://").rsplit(":", 1)
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
