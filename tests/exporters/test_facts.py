@@ -378,11 +378,95 @@ def test_rollups_hold_weighted_quantiles(store: Store) -> None:
     assert p75 == pytest.approx(7_500, rel=0.05)
 
 
+def test_hourly_and_daily_rollups_hold_grouping_sets(store: Store) -> None:
+    """Each fact row counts once per grouping set ('' = all rows, route, device, country),
+    so any one dimension's rows add up to the whole; states merge like the per-minute ones."""
+    resource = {**RESOURCE, "service.name": "coarse-test"}
+    routes = ["/a", "/b"]
+    vitals = [
+        event(
+            "browser.web_vital",
+            NOW,
+            {
+                **CONTEXT,
+                "browser.page.route": routes[i % 2],
+                "browser.web_vital.name": "LCP",
+                "browser.web_vital.value": float(v),
+                "vitalsight.sample_rate": 0.5,
+            },
+        )
+        for i, v in enumerate(range(100, 10_100, 100))
+    ]
+    bundles = [
+        event(
+            "browser.resource.timing",
+            NOW,
+            {
+                **CONTEXT,
+                "url.full": f"https://cdn.shop.example/static/app.{digest}.js",
+                "browser.resource.initiator_type": "script",
+                "browser.resource.decoded_body_size": size,
+            },
+        )
+        for digest, size in (("3f2a1c9d", 1000), ("77aa00bb", 3000))
+    ]
+    store.insert(encode_logs(logs_request(resource, [*vitals, *bundles])).to_rows())
+    request = client_span(
+        trace_id=os.urandom(16),
+        span_id=os.urandom(8),
+        name="HTTP GET",
+        start_ns=NOW,
+        duration_ns=120_000_000,
+        attributes={
+            **CONTEXT,
+            "http.request.method": "GET",
+            "http.response.status_code": 503,
+            "url.full": "https://api.example/api/cart",
+        },
+    )
+    store.insert(encode_traces(traces_request(resource, [request])).to_rows())
+    for table in ("rum_vitals_1h", "rum_vitals_1d"):
+        rows = store.rows(
+            f"""
+            SELECT dimension, groupArray(dimension_value), sum(samples), sum(weight), sum(good),
+                   quantilesTDigestWeightedMerge(0.5, 0.75, 0.95, 0.99)(value_quantiles)[2]
+            FROM (SELECT dimension, dimension_value, sum(samples) AS samples,
+                         sum(weight) AS weight, sum(good) AS good,
+                         quantilesTDigestWeightedMergeState(0.5, 0.75, 0.95, 0.99)(value_quantiles)
+                             AS value_quantiles
+                  FROM {table} WHERE app = 'coarse-test' AND name = 'LCP'
+                  GROUP BY dimension, dimension_value ORDER BY dimension_value)
+            GROUP BY dimension ORDER BY dimension"""
+        )
+        assert [(r[0], r[1]) for r in rows] == [
+            ("", [""]),
+            ("country", ["DE"]),
+            ("device", ["mobile"]),
+            ("route", routes),
+        ], table
+        for _, _, samples, weight, good, p75 in rows:
+            assert (samples, weight, good) == (100, pytest.approx(200.0), pytest.approx(50.0))
+            assert p75 == pytest.approx(7_500, rel=0.05)
+    for table in ("rum_requests_1h", "rum_requests_1d"):
+        assert store.rows(
+            f"SELECT dimension, dimension_value, url_template, method, samples, errors"
+            f" FROM {table} FINAL WHERE app = 'coarse-test' ORDER BY dimension"
+        ) == [
+            ("", "", "/api/cart", "GET", 1, 1.0),
+            ("route", "/results", "/api/cart", "GET", 1, 1.0),
+        ]
+    assert one(
+        store,
+        "SELECT resource, initiator_type, sum(samples), sum(decoded_bytes)"
+        " FROM rum_resources_1h WHERE app = 'coarse-test' GROUP BY resource, initiator_type",
+    ) == ("/static/app.js", "script", 2, 4000)
+
+
 def test_retention_follows_the_configuration(store: Store) -> None:
     apply_retention(store, raw_days=30, rollup_days=395)
     assert apply_retention(store, raw_days=30, rollup_days=395) == []
     changed = apply_retention(store, raw_days=7, rollup_days=90)
-    assert "otel_logs" in changed and "rum_vitals_1m" in changed
+    assert "otel_logs" in changed and "rum_vitals_1m" in changed and "rum_vitals_1d" in changed
     engine = one(
         store,
         "SELECT engine_full FROM system.tables "

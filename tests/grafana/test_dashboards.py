@@ -28,13 +28,13 @@ UID_TO_STEM = {uid: stem for stem, uid in DASHBOARD_UIDS.items()}
 # Panels that read raw fact rows, each because its rollup lacks what it needs.
 RAW_READERS = {
     ("overview", "Slow API share"),  # a count above a latency threshold
-    ("release_comparison", "Resource sizes (decoded)"),  # no resource rollup
+    ("release_comparison", "Resource sizes (decoded)"),  # raw on short ranges
     ("errors", "Occurrences (selected fingerprint, or all)"),  # stacks, sessions, traces
     ("api_performance", "Status codes over time"),  # status codes
     ("sessions", "Recent sessions (last hour of the range)"),  # session ids
     ("sessions", "Session timeline"),
 }
-_RAW_TABLE = re.compile(r"\brum_(vitals|page_views|requests|errors|resources)\b(?!_1m)")
+_RAW_TABLE = re.compile(r"\brum_(vitals|page_views|requests|errors|resources)\b(?!_1[mhd])")
 _VARIABLE_USE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(?!__)(\w+)")
 
 

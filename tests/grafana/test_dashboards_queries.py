@@ -6,6 +6,7 @@ demo's planted 1.2.9 LCP regression on /results visible in Release comparison.""
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -277,3 +278,81 @@ def test_ai_insight_cards_read_the_latest_state(runners: dict[str, DashboardRunn
         q for q in all_queries({"overview": DASHBOARDS["overview"]}) if q.kind == "annotation"
     ]
     assert len(overview.run(annotations)) == 2
+
+
+# --- hourly/daily rollups against per-minute ones ------------------------------------------
+
+COARSE_TOLERANCE = 0.03
+"""Percentiles from hourly or daily t-digest states may differ from the per-minute ones by
+this much (relative); counts, sums and shares agree exactly (to float rounding). A relative
+change of two percentiles (`*_change`, `*_trend`) may then differ by twice as much, in
+absolute terms."""
+COARSE_RANGES = {
+    # > 2 days: hourly rows (today is not a whole day inside the range)
+    "hourly": (timedelta(days=3), timedelta(0)),
+    # ending 2 days ahead: today's data is a whole day inside the range, read from daily rows
+    "daily": (timedelta(days=3), timedelta(days=2)),
+}
+
+
+def _same(column: str, coarse: Any, fine: Any) -> bool:
+    if isinstance(coarse, float) and isinstance(fine, float):
+        if math.isnan(coarse) or math.isnan(fine):
+            return math.isnan(coarse) and math.isnan(fine)
+        change = column.endswith(("_change", "_trend"))
+        absolute = 2 * COARSE_TOLERANCE if change else 1e-9
+        return math.isclose(coarse, fine, rel_tol=COARSE_TOLERANCE, abs_tol=absolute)
+    return bool(coarse == fine)
+
+
+_FINE_TABLES = re.compile(r"\bFROM (rum_(?:vitals|requests)_1m|rum_resources)\b(?!_)")
+_COARSE_TABLES = re.compile(r"\bFROM (rum_(?:vitals|requests|resources)_1[hd])\b")
+
+
+def _without(tables: re.Pattern[str], statement: str) -> str:
+    """`statement` with these tables read as empty: a branch that reads them shows up."""
+    emptied, count = tables.subn(r"FROM (SELECT * FROM \1 WHERE 0)", statement)
+    assert count, statement
+    return emptied
+
+
+def _keyed(rows: Any) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Rows by their non-float cells (names, times, counts), so order does not matter."""
+    return {tuple(c for c in row if not isinstance(c, float)): tuple(row) for row in rows}
+
+
+@pytest.mark.parametrize("level", sorted(COARSE_RANGES))
+def test_coarse_rollups_agree_with_per_minute_ones(
+    seeded: tuple[Any, datetime], level: str
+) -> None:
+    """On a range longer than 2 days with the filters on "All", panels read the hourly and
+    daily rollups; selecting every browser explicitly sends them to the per-minute rollups.
+    Both give the same rows, percentiles within COARSE_TOLERANCE."""
+    client, now = seeded
+    back, ahead = COARSE_RANGES[level]
+    compared = set()
+    for stem, model in DASHBOARDS.items():
+        runner = DashboardRunner(
+            client, stem, model, time_from=now - back, time_to=now + ahead, interval_s=3600
+        )
+        if stem == "release_comparison":
+            runner.variables.update(
+                baseline=REGRESSION.baseline_release, release=REGRESSION.release
+            )
+        every_browser = {"browser": runner.options.get("browser", [])}
+        for query in all_queries({stem: model}):
+            if "_1h" not in query.raw_sql:
+                continue
+            # each branch alone: the other one's tables read as empty
+            coarse = client.query(_without(_FINE_TABLES, runner.expanded(query)))
+            fine = client.query(_without(_COARSE_TABLES, runner.expanded(query, **every_browser)))
+            assert fine.result_rows, query.name
+            assert len(coarse.result_rows) == len(fine.result_rows), query.name
+            coarse_rows, fine_rows = _keyed(coarse.result_rows), _keyed(fine.result_rows)
+            assert coarse_rows.keys() == fine_rows.keys(), query.name
+            for key, row in fine_rows.items():
+                cells = zip(fine.column_names, coarse_rows[key], row, strict=True)
+                differ = [(n, c, f) for n, c, f in cells if not _same(n, c, f)]
+                assert not differ, (query.name, key, differ)
+            compared.add(query.name)
+    assert len(compared) >= 15, compared

@@ -27,7 +27,7 @@ _STATUS_CLASSES = (
 
 
 def endpoints_sql() -> str:
-    t = sql.REQUESTS_1M
+    source = sql.rollup_source(sql.REQUESTS_ROLLUP)
     return (
         "SELECT method, url_template, requests,\n"
         f"    q[{sql.P50}] AS p50, q[{sql.P95}] AS p95, q[{sql.P99}] AS p99,\n"
@@ -35,7 +35,7 @@ def endpoints_sql() -> str:
         "FROM (\n"
         "    SELECT method, url_template, sum(weight) AS requests, sum(errors) AS errors,\n"
         f"        {sql.quantiles_merge('duration_quantiles')} AS q\n"
-        f"    FROM {t.name} WHERE {t.time_filter} AND {sql.filters()}\n"
+        f"    FROM {source}\n"
         "    GROUP BY method, url_template\n"
         ") ORDER BY p95 DESC LIMIT 50"
     )
@@ -43,15 +43,16 @@ def endpoints_sql() -> str:
 
 def p95_over_time_sql() -> str:
     """The selected endpoint, or the busiest few."""
-    t = sql.REQUESTS_1M
+    busiest = sql.rollup_source(sql.REQUESTS_ROLLUP, where=_SELECTED)
+    top = (
+        f"(method, url_template) IN (SELECT method, url_template FROM {busiest}"
+        f" GROUP BY method, url_template ORDER BY sum(weight) DESC LIMIT {TOP_ENDPOINTS})"
+    )
+    source = sql.rollup_source(sql.REQUESTS_ROLLUP, where=top, series=True)
     return (
-        f"SELECT {t.time_bucket} AS time, concat(method, ' ', url_template) AS endpoint,\n"
+        "SELECT time, concat(method, ' ', url_template) AS endpoint,\n"
         f"    {sql.quantiles_merge('duration_quantiles')}[{sql.P95}] AS p95\n"
-        f"FROM {t.name}\n"
-        f"WHERE {t.time_filter} AND {sql.filters()} AND (method, url_template) IN (\n"
-        f"    SELECT method, url_template FROM {t.name}\n"
-        f"    WHERE {t.time_filter} AND {_SELECTED} AND {sql.filters()}\n"
-        f"    GROUP BY method, url_template ORDER BY sum(weight) DESC LIMIT {TOP_ENDPOINTS})\n"
+        f"FROM {source}\n"
         "GROUP BY time, endpoint ORDER BY time"
     )
 
@@ -72,7 +73,8 @@ def status_codes_sql() -> str:
 def routes_slowed_sql() -> str:
     """Per endpoint and route: calls per page view and the estimated wait they add to a
     page view (calls per view * median latency), largest first."""
-    requests, views = sql.REQUESTS_1M, sql.PAGE_VIEWS_1M
+    views = sql.PAGE_VIEWS_1M
+    source = sql.rollup_source(sql.REQUESTS_ROLLUP, where=_SELECTED, by="route")
     return (
         "SELECT method, url_template, route, requests, p95,\n"
         "    requests / nullIf(page_views, 0) AS calls_per_view,\n"
@@ -81,8 +83,7 @@ def routes_slowed_sql() -> str:
         "    SELECT method, url_template, route, sum(weight) AS requests,\n"
         f"        {sql.quantiles_merge('duration_quantiles')}[{sql.P50}] AS p50,\n"
         f"        {sql.quantiles_merge('duration_quantiles')}[{sql.P95}] AS p95\n"
-        f"    FROM {requests.name}\n"
-        f"    WHERE {requests.time_filter} AND {_SELECTED} AND {sql.filters()}\n"
+        f"    FROM {source}\n"
         "    GROUP BY method, url_template, route\n"
         ") AS r\n"
         "LEFT JOIN (\n"

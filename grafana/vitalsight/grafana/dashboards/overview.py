@@ -24,23 +24,19 @@ _TIMED_VITALS = ("LCP", "INP", "FCP", "TTFB")  # milliseconds; CLS is unitless
 
 
 def vital_p75_sql(vital: str) -> str:
-    t = sql.VITALS_1M
-    return (
-        f"SELECT {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\n"
-        f"FROM {t.name}\nWHERE {t.time_filter} AND name = '{vital}' AND {sql.filters()}"
-    )
+    source = sql.rollup_source(sql.VITALS_ROLLUP, where=f"name = '{vital}'")
+    return f"SELECT {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\nFROM {source}"
 
 
 def rating_shares_sql() -> str:
     """Weighted good / needs-improvement / poor shares per vital (they sum to 1)."""
-    t = sql.VITALS_1M
+    source = sql.rollup_source(sql.VITALS_ROLLUP, where=f"name IN ({sql.sql_list(sql.VITALS)})")
     return (
         "SELECT name AS vital,\n"
         "    sum(good) / sum(weight) AS good,\n"
         "    sum(needs_improvement) / sum(weight) AS needs_improvement,\n"
         "    sum(poor) / sum(weight) AS poor\n"
-        f"FROM {t.name}\n"
-        f"WHERE {t.time_filter} AND name IN ({sql.sql_list(sql.VITALS)}) AND {sql.filters()}\n"
+        f"FROM {source}\n"
         f"GROUP BY name ORDER BY indexOf([{sql.sql_list(sql.VITALS)}], name)"
     )
 
@@ -74,12 +70,12 @@ def slow_api_share_sql() -> str:
 
 
 def vitals_over_time_sql() -> str:
-    t = sql.VITALS_1M
+    source = sql.rollup_source(
+        sql.VITALS_ROLLUP, where=f"name IN ({sql.sql_list(_TIMED_VITALS)})", series=True
+    )
     return (
-        f"SELECT {t.time_bucket} AS time, name,"
-        f" {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\n"
-        f"FROM {t.name}\n"
-        f"WHERE {t.time_filter} AND name IN ({sql.sql_list(_TIMED_VITALS)}) AND {sql.filters()}\n"
+        f"SELECT time, name, {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\n"
+        f"FROM {source}\n"
         "GROUP BY time, name ORDER BY time"
     )
 

@@ -16,43 +16,43 @@ VITAL = "${vital:singlequote}"
 
 
 def percentile_bands_sql() -> str:
-    t = sql.VITALS_1M
+    source = sql.rollup_source(sql.VITALS_ROLLUP, where=f"name = {VITAL}", series=True)
     return (
         f"SELECT time, q[{sql.P50}] AS p50, q[{sql.P75}] AS p75, q[{sql.P95}] AS p95,"
         f" q[{sql.P99}] AS p99\n"
         "FROM (\n"
-        f"    SELECT {t.time_bucket} AS time, {sql.quantiles_merge('value_quantiles')} AS q\n"
-        f"    FROM {t.name} WHERE {t.time_filter} AND name = {VITAL} AND {sql.filters()}\n"
+        f"    SELECT time, {sql.quantiles_merge('value_quantiles')} AS q\n"
+        f"    FROM {source}\n"
         "    GROUP BY time\n"
         ") ORDER BY time"
     )
 
 
 def rating_shares_over_time_sql() -> str:
-    t = sql.VITALS_1M
+    source = sql.rollup_source(sql.VITALS_ROLLUP, where=f"name = {VITAL}", series=True)
     return (
-        f"SELECT {t.time_bucket} AS time, sum(good) / sum(weight) AS good,\n"
+        "SELECT time, sum(good) / sum(weight) AS good,\n"
         "    sum(needs_improvement) / sum(weight) AS needs_improvement,"
         " sum(poor) / sum(weight) AS poor\n"
-        f"FROM {t.name} WHERE {t.time_filter} AND name = {VITAL} AND {sql.filters()}\n"
+        f"FROM {source}\n"
         "GROUP BY time ORDER BY time"
     )
 
 
 def p75_by_sql(vital: str, dimension: str, top: int | None = None) -> str:
     """p75 of `vital` per time bucket and `dimension` value (one heatmap row each)."""
-    t = sql.VITALS_1M
-    where = f"{t.time_filter} AND name = '{vital}' AND {dimension} != '' AND {sql.filters()}"
-    busiest = (
-        f" AND {dimension} IN (SELECT {dimension} FROM {t.name} WHERE {where}"
-        f" GROUP BY {dimension} ORDER BY sum(weight) DESC LIMIT {top})"
-        if top
-        else ""
-    )
+    where = f"name = '{vital}' AND {dimension} != ''"
+    if top:
+        busiest = sql.rollup_source(sql.VITALS_ROLLUP, where=where, by=dimension)
+        where += (
+            f" AND {dimension} IN (SELECT {dimension} FROM {busiest}"
+            f" GROUP BY {dimension} ORDER BY sum(weight) DESC LIMIT {top})"
+        )
+    source = sql.rollup_source(sql.VITALS_ROLLUP, where=where, by=dimension, series=True)
     return (
-        f"SELECT {t.time_bucket} AS time, {dimension},"
+        f"SELECT time, {dimension},"
         f" {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\n"
-        f"FROM {t.name} WHERE {where}{busiest}\n"
+        f"FROM {source}\n"
         f"GROUP BY time, {dimension} ORDER BY time"
     )
 

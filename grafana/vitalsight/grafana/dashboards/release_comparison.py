@@ -9,6 +9,8 @@ two-sample Poisson z-test for errors per page view. Both report a two-sided p-va
 
 from __future__ import annotations
 
+from typing import Any
+
 from grafana_foundation_sdk.builders import dashboard as dashboard_builder
 
 from vitalsight.grafana.dashboards import sql
@@ -34,6 +36,16 @@ def _both_releases(table: sql.Table) -> str:
     return f"{table.time_filter} AND release IN ({BASELINE}, {CANDIDATE}) AND {_FILTERS}"
 
 
+def _source(rollup: sql.Rollup, where: str = "1", **options: Any) -> str:
+    """The rollup rows of both releases (hourly or daily ones on long ranges)."""
+    return sql.rollup_source(
+        rollup,
+        where=f"release IN ({BASELINE}, {CANDIDATE}) AND {where}",
+        exclude=["release"],
+        **options,
+    )
+
+
 def _percentiles(quantiles: str, side: str) -> str:
     return ", ".join(
         f"{quantiles}[{index}] AS {side}_{label}"
@@ -46,7 +58,6 @@ def _p_value(z: str) -> str:
 
 
 def vitals_sql() -> str:
-    t = sql.VITALS_1M
     base = sql.quantiles_merge("value_quantiles", f"release = {BASELINE}")
     cand = sql.quantiles_merge("value_quantiles", f"release = {CANDIDATE}")
     pooled = "(good_b + good_c) / (weight_b + weight_c)"
@@ -70,8 +81,7 @@ def vitals_sql() -> str:
         f" sumIf(weight, release = {CANDIDATE}) AS weight_c,\n"
         f"        sumIf(samples, release = {BASELINE}) AS n_b,"
         f" sumIf(samples, release = {CANDIDATE}) AS n_c\n"
-        f"    FROM {t.name}\n"
-        f"    WHERE {_both_releases(t)} AND name IN ({sql.sql_list(sql.VITALS)})\n"
+        f"    FROM {_source(sql.VITALS_ROLLUP, f'name IN ({sql.sql_list(sql.VITALS)})')}\n"
         "    GROUP BY name HAVING n_b > 0 AND n_c > 0\n"
         f") ORDER BY indexOf([{sql.sql_list(sql.VITALS)}], vital)"
     )
@@ -79,9 +89,9 @@ def vitals_sql() -> str:
 
 def routes_sql() -> str:
     """The selected vital's p75 per route in both releases, biggest regression first."""
-    t = sql.VITALS_1M
     base = sql.quantiles_merge("value_quantiles", f"release = {BASELINE}")
     cand = sql.quantiles_merge("value_quantiles", f"release = {CANDIDATE}")
+    source = _source(sql.VITALS_ROLLUP, "name = ${vital:singlequote}", by="route")
     return (
         "SELECT route, baseline_p75, candidate_p75,\n"
         "    (candidate_p75 - baseline_p75) / nullIf(baseline_p75, 0) AS p75_change,"
@@ -91,7 +101,7 @@ def routes_sql() -> str:
         f" {cand}[{sql.P75}] AS candidate_p75,\n"
         f"        sumIf(samples, release = {BASELINE}) AS baseline_samples,"
         f" sumIf(samples, release = {CANDIDATE}) AS candidate_samples\n"
-        f"    FROM {t.name} WHERE {_both_releases(t)} AND name = ${{vital:singlequote}}\n"
+        f"    FROM {source}\n"
         "    GROUP BY route HAVING baseline_samples > 0 AND candidate_samples > 0\n"
         ") ORDER BY p75_change DESC LIMIT 50"
     )
@@ -121,27 +131,41 @@ def error_rate_sql() -> str:
 
 
 def resource_sizes_sql() -> str:
-    """Raw resource timing (there is no resource rollup); content hashes are folded so
-    `app.3f2a1c.js` of both releases compare as one bundle."""
-    t = sql.RESOURCES_RAW
+    """Hourly resource rollup on long ranges, else raw resource timing; content hashes are
+    folded so `app.3f2a1c.js` of both releases compare as one bundle (as in the rollup)."""
+    raw, hourly = sql.RESOURCES_RAW, sql.RESOURCES_1H
     name = r"replaceRegexpOne(path(url), '\\.[0-9a-f]{6,}\\.', '.')"
+    coarse = sql.coarse_condition(sql.VITALS_ROLLUP.lacking, ["release"])
+    both = f"release IN ({BASELINE}, {CANDIDATE})"
+    coarse_filters = " AND ".join(sql.variable_filter(v) for v in ("app", "environment"))
     return (
         "SELECT initiator_type, resource, baseline_bytes, candidate_bytes,\n"
         "    candidate_bytes - baseline_bytes AS change_bytes,\n"
         "    (candidate_bytes - baseline_bytes) / nullIf(baseline_bytes, 0) AS change\n"
         "FROM (\n"
-        f"    SELECT initiator_type, {name} AS resource,\n"
-        f"        avgIf(decoded_size, release = {BASELINE}) AS baseline_bytes,\n"
-        f"        avgIf(decoded_size, release = {CANDIDATE}) AS candidate_bytes\n"
-        f"    FROM {t.name} WHERE {_both_releases(t)}\n"
+        "    SELECT initiator_type, resource,\n"
+        f"        sumIf(decoded_bytes, release = {BASELINE})"
+        f" / sumIf(samples, release = {BASELINE}) AS baseline_bytes,\n"
+        f"        sumIf(decoded_bytes, release = {CANDIDATE})"
+        f" / sumIf(samples, release = {CANDIDATE}) AS candidate_bytes\n"
+        "    FROM (\n"
+        f"        SELECT initiator_type, {name} AS resource, release,"
+        " decoded_size AS decoded_bytes, toUInt64(1) AS samples\n"
+        f"        FROM {raw.name} WHERE NOT ({coarse}) AND {raw.time_filter} AND {both}"
+        f" AND {_FILTERS}\n"
+        "        UNION ALL\n"
+        "        SELECT initiator_type, resource, release, decoded_bytes, samples\n"
+        f"        FROM {hourly.name} WHERE {coarse} AND {hourly.time_filter} AND {both}"
+        f" AND {coarse_filters}\n"
+        "    )\n"
         "    GROUP BY initiator_type, resource\n"
-        f"    HAVING countIf(release = {BASELINE}) > 0 AND countIf(release = {CANDIDATE}) > 0\n"
+        f"    HAVING sumIf(samples, release = {BASELINE}) > 0"
+        f" AND sumIf(samples, release = {CANDIDATE}) > 0\n"
         ") ORDER BY abs(change_bytes) DESC, candidate_bytes DESC LIMIT 20"
     )
 
 
 def endpoints_sql() -> str:
-    t = sql.REQUESTS_1M
     base = sql.quantiles_merge("duration_quantiles", f"release = {BASELINE}")
     cand = sql.quantiles_merge("duration_quantiles", f"release = {CANDIDATE}")
     return (
@@ -156,18 +180,17 @@ def endpoints_sql() -> str:
         f" sumIf(weight, release = {BASELINE}) AS weight_b,\n"
         f"        sumIf(errors, release = {CANDIDATE}) AS errors_c,"
         f" sumIf(weight, release = {CANDIDATE}) AS weight_c\n"
-        f"    FROM {t.name} WHERE {_both_releases(t)}\n"
+        f"    FROM {_source(sql.REQUESTS_ROLLUP)}\n"
         "    GROUP BY method, url_template HAVING weight_b > 0 AND weight_c > 0\n"
         ") ORDER BY candidate_p95 DESC LIMIT 15"
     )
 
 
 def vital_over_time_sql() -> str:
-    t = sql.VITALS_1M
+    source = _source(sql.VITALS_ROLLUP, "name = ${vital:singlequote}", series=True)
     return (
-        f"SELECT {t.time_bucket} AS time, release,"
-        f" {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\n"
-        f"FROM {t.name} WHERE {_both_releases(t)} AND name = ${{vital:singlequote}}\n"
+        f"SELECT time, release, {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\n"
+        f"FROM {source}\n"
         "GROUP BY time, release ORDER BY time"
     )
 

@@ -16,11 +16,15 @@ TOP_ROUTES = 10
 
 
 def routes_sql() -> str:
-    views, vitals, errors = sql.PAGE_VIEWS_1M, sql.VITALS_1M, sql.ERRORS_1M
+    views, errors = sql.PAGE_VIEWS_1M, sql.ERRORS_1M
     now, before = views.time_filter, sql.previous_period_filter("minute")
-    lcp = sql.quantiles_merge("value_quantiles", f"name = 'LCP' AND {now}")
-    inp = sql.quantiles_merge("value_quantiles", f"name = 'INP' AND {now}")
-    lcp_before = sql.quantiles_merge("value_quantiles", f"name = 'LCP' AND {before}")
+    vitals_now = sql.rollup_source(sql.VITALS_ROLLUP, where="name IN ('LCP', 'INP')", by="route")
+    lcp_before = sql.rollup_source(
+        sql.VITALS_ROLLUP, where="name = 'LCP'", by="route", window=sql.PREVIOUS_RANGE
+    )
+    lcp = sql.quantiles_merge("value_quantiles", "name = 'LCP' AND period = 'now'")
+    inp = sql.quantiles_merge("value_quantiles", "name = 'INP' AND period = 'now'")
+    lcp_previous = sql.quantiles_merge("value_quantiles", "period = 'before'")
     columns = ", ".join(
         f"{sql.no_nan(c)} AS {c}" for c in ("lcp_p75", "lcp_p95", "inp_p75", "inp_p95")
     )
@@ -40,9 +44,12 @@ def routes_sql() -> str:
         "    SELECT route,\n"
         f"        {lcp}[{sql.P75}] AS lcp_p75, {lcp}[{sql.P95}] AS lcp_p95,\n"
         f"        {inp}[{sql.P75}] AS inp_p75, {inp}[{sql.P95}] AS inp_p95,\n"
-        f"        {lcp_before}[{sql.P75}] AS lcp_p75_before\n"
-        f"    FROM {vitals.name} WHERE (({now}) OR ({before})) AND name IN ('LCP', 'INP')"
-        f" AND {sql.filters()}\n"
+        f"        {lcp_previous}[{sql.P75}] AS lcp_p75_before\n"
+        "    FROM (\n"
+        f"        SELECT 'now' AS period, * FROM {vitals_now}\n"
+        "        UNION ALL\n"
+        f"        SELECT 'before' AS period, * FROM {lcp_before}\n"
+        "    )\n"
         "    GROUP BY route\n"
         ") AS q USING route\n"
         "LEFT JOIN (\n"
@@ -55,15 +62,17 @@ def routes_sql() -> str:
 
 
 def route_lcp_over_time_sql() -> str:
-    t = sql.VITALS_1M
+    busiest = sql.rollup_source(sql.VITALS_ROLLUP, where="name = 'LCP'", by="route")
+    top = (
+        f"route IN (SELECT route FROM {busiest}"
+        f" GROUP BY route ORDER BY sum(weight) DESC LIMIT {TOP_ROUTES})"
+    )
+    source = sql.rollup_source(
+        sql.VITALS_ROLLUP, where=f"name = 'LCP' AND {top}", by="route", series=True
+    )
     return (
-        f"SELECT {t.time_bucket} AS time, route,"
-        f" {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS lcp_p75\n"
-        f"FROM {t.name}\n"
-        f"WHERE {t.time_filter} AND name = 'LCP' AND {sql.filters()} AND route IN (\n"
-        f"    SELECT route FROM {t.name}\n"
-        f"    WHERE {t.time_filter} AND name = 'LCP' AND {sql.filters()}\n"
-        f"    GROUP BY route ORDER BY sum(weight) DESC LIMIT {TOP_ROUTES})\n"
+        f"SELECT time, route, {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS lcp_p75\n"
+        f"FROM {source}\n"
         "GROUP BY time, route ORDER BY time"
     )
 

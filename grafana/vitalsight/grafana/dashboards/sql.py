@@ -2,6 +2,12 @@
 panel reads (rollup or raw, chosen per panel and visible in its query), weighted counts and
 quantile merges.
 
+Vitals and requests are read through `rollup_source`, a subquery that picks the rollup in
+SQL (Grafana macros cannot branch): per-minute rows for ranges up to 2 days or when a filter
+the coarse rollups lack is set, else hourly rows, and daily rows for the whole days inside the
+range. All levels hold the same measures and t-digest states, so a panel merges whatever the
+subquery returns.
+
 Counts are weighted: a sampled row stands for 1 / sample_rate rows (the rollups' `weight`
 column holds that sum), so panels show estimates of real traffic, not of what was kept.
 """
@@ -60,6 +66,9 @@ PAGE_VIEWS_1M = Table("rum_page_views_1m", "minute")
 REQUESTS_1M = Table("rum_requests_1m", "minute")
 ERRORS_1M = Table("rum_errors_1m", "minute")
 
+# Hourly and daily rollups (0005_rum_coarse_rollups.sql): read through `rollup_source`.
+RESOURCES_1H = Table("rum_resources_1h", "hour")
+
 # Raw facts: only where a rollup lacks the column (status codes, stacks, sessions, sizes).
 VITALS_RAW = Table("rum_vitals", "timestamp")
 PAGE_VIEWS_RAW = Table("rum_page_views", "timestamp")
@@ -100,6 +109,146 @@ def quantiles_raw(value_column: str, condition: str | None = None) -> str:
     if condition is None:
         return f"quantilesTDigestWeighted({QUANTILE_LEVELS})({value_column}, {weight})"
     return f"quantilesTDigestWeightedIf({QUANTILE_LEVELS})({value_column}, {weight}, {condition})"
+
+
+COARSE_AFTER_S = 2 * 86_400
+"""Ranges longer than this may read the hourly and daily rollups: an hour is then under 2%
+of the range, and the per-minute rollups answer shorter ranges fast enough."""
+
+COARSE_BUCKET_S = 3600
+"""The finest time bucket a series gets from the hourly rollups."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """A time window for a rollup's time column: `column >= lower AND column <op> upper`."""
+
+    lower: str
+    upper: str
+    upper_op: str = "<="
+
+    def holds(self, column: str) -> str:
+        if self == RANGE:
+            return f"$__timeFilter({column})"
+        return f"{column} >= {self.lower} AND {column} {self.upper_op} {self.upper}"
+
+    def covers_day(self, day: str) -> str:
+        """Every hour of the day starting at `day` lies in the window."""
+        return f"{day} >= {self.lower} AND {day} + INTERVAL 23 HOUR {self.upper_op} {self.upper}"
+
+
+RANGE = Window("$__fromTime", "$__toTime")
+"""The dashboard's time range ($__timeFilter)."""
+
+PREVIOUS_RANGE = Window("$__fromTime - ($__toTime - $__fromTime)", "$__fromTime", "<")
+"""The range of the same length just before the dashboard's (for trends)."""
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A fact's rollups: per minute keyed by every filter dimension, and hourly and daily
+    keyed by `columns` with `grouping_sets` as (`dimension`, `dimension_value`) rows."""
+
+    minute: str
+    hour: str
+    day: str
+    columns: tuple[str, ...]
+    grouping_sets: tuple[str, ...]
+    measures: tuple[str, ...]
+
+    @property
+    def lacking(self) -> tuple[str, ...]:
+        """The filter variables the hourly and daily rollups have no column for."""
+        return tuple(name for name in FILTER_VARIABLES if name not in self.columns)
+
+
+VITALS_ROLLUP = Rollup(
+    "rum_vitals_1m",
+    "rum_vitals_1h",
+    "rum_vitals_1d",
+    columns=("app", "environment", "release", "name"),
+    grouping_sets=("route", "device", "country"),
+    measures=("samples", "weight", "good", "needs_improvement", "poor", "value_quantiles"),
+)
+REQUESTS_ROLLUP = Rollup(
+    "rum_requests_1m",
+    "rum_requests_1h",
+    "rum_requests_1d",
+    columns=("app", "environment", "release", "url_template", "method"),
+    grouping_sets=("route",),
+    measures=("samples", "weight", "errors", "duration_quantiles"),
+)
+
+
+def coarse_condition(lacking: Iterable[str], exclude: Iterable[str] = ()) -> str:
+    """True (a constant) when the range is long and every filter in `lacking` is on "All"
+    (`$__conditionalAll(0, $v)` is `1=1` only then): the coarse rollups can answer."""
+    skipped = set(exclude)
+    alls = [f"$__conditionalAll(0, ${name})" for name in lacking if name not in skipped]
+    return " AND ".join([f"($__toTime - $__fromTime > {COARSE_AFTER_S})", *alls])
+
+
+def rollup_source(
+    rollup: Rollup,
+    *,
+    where: str = "1",
+    by: str | None = None,
+    series: bool = False,
+    window: Window = RANGE,
+    exclude: Iterable[str] = (),
+) -> str:
+    """A parenthesised subquery of `rollup` rows in `window` matching `where`, with columns
+    `time` (the series bucket, when `series`), the rollup's columns, `by` (a grouping set
+    of the coarse rollups, e.g. route) and the measures. Exactly one branch reads rows:
+    per-minute, or (long range, lacking filters on "All") hourly rows, with daily rows for
+    the whole days in the window unless `series`. `exclude` leaves filters out, as in
+    `filters`; `where` may use `by` but no other dimension of the per-minute rollup."""
+    skipped = set(exclude)
+    if by is not None and by not in rollup.grouping_sets:
+        raise ValueError(f"{rollup.hour} has no grouping set {by!r}")
+    coarse = coarse_condition(rollup.lacking, skipped)
+    coarse_filters = " AND ".join(
+        variable_filter(name)
+        for name in FILTER_VARIABLES
+        if name in rollup.columns and name not in skipped
+    )
+    key = ", ".join(rollup.columns)
+    measures = ", ".join(rollup.measures)
+
+    def select(table: str, time_column: str, fine: bool) -> str:
+        columns = [key]
+        if series:
+            bucket = (
+                f"$__timeInterval({time_column})"
+                if fine
+                else f"toStartOfInterval({time_column},"
+                f" INTERVAL greatest($__interval_s, {COARSE_BUCKET_S}) second)"
+            )
+            columns.insert(0, f"{bucket} AS time")
+        if by is not None:
+            columns.append(by if fine else f"dimension_value AS {by}")
+        return f"SELECT {', '.join(columns)}, {measures} FROM {table}"
+
+    dimension = f"dimension = '{by or ''}'"
+    branches = [
+        f"{select(rollup.minute, 'minute', True)}\n"
+        f"    WHERE NOT ({coarse}) AND {window.holds('minute')} AND {where}"
+        f" AND {filters(exclude=skipped)}",
+    ]
+    hours = window.holds("hour")
+    if not series:
+        hours += f" AND NOT ({window.covers_day('toStartOfDay(hour)')})"
+    branches.append(
+        f"{select(rollup.hour, 'hour', False)}\n"
+        f"    WHERE {coarse} AND {dimension} AND {hours} AND {where} AND {coarse_filters}"
+    )
+    if not series:
+        branches.append(
+            f"{select(rollup.day, 'day', False)}\n"
+            f"    WHERE {coarse} AND {dimension} AND {window.covers_day('day')} AND {where}"
+            f" AND {coarse_filters}"
+        )
+    return "(\n    " + "\n    UNION ALL\n    ".join(branches) + "\n)"
 
 
 def no_nan(expression: str) -> str:
