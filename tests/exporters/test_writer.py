@@ -135,3 +135,41 @@ def test_close_writes_everything_accepted_and_is_idempotent(
     writer.close()
     assert sum(stored(chdb_store, f"close{i}") for i in range(5)) == 10
     assert not writer.offer([batch("after-close", 1)])
+
+
+def test_waiting_offer_blocks_until_room_and_flushes_early(
+    gated: GatedStore, chdb_store: ChdbStore
+) -> None:
+    """Rows acknowledged upstream wait for room instead of being refused; a full queue is
+    flushed at once rather than at its size or age threshold."""
+    gated.open.clear()
+    writer = BatchWriter(gated, queue_rows=5, flush_rows=1000, flush_interval_s=600)
+    assert writer.offer([batch("wait-a", 4)])
+    taken = threading.Event()
+
+    def offer_waiting() -> None:
+        assert writer.offer([batch("wait-b", 3)], wait=True)
+        taken.set()
+
+    threading.Thread(target=offer_waiting, daemon=True).start()
+    assert not taken.wait(0.5)  # 4 + 3 > 5 while the store is stuck
+    gated.open.set()
+    assert taken.wait(10)  # flushed early (flush_interval 600 s), then room
+    writer.close()
+    assert (stored(chdb_store, "wait-a"), stored(chdb_store, "wait-b")) == (4, 3)
+
+
+def test_waiting_offer_takes_an_oversized_batch_into_an_empty_queue(
+    gated: GatedStore, chdb_store: ChdbStore
+) -> None:
+    writer = BatchWriter(gated, queue_rows=2, flush_rows=1, flush_interval_s=0.01)
+    assert not writer.offer([batch("big-a", 3)])
+    assert writer.offer([batch("big-b", 3)], wait=True)
+    writer.close()
+    assert (stored(chdb_store, "big-a"), stored(chdb_store, "big-b")) == (0, 3)
+
+
+def test_waiting_offer_is_refused_once_closing(gated: GatedStore) -> None:
+    writer = BatchWriter(gated, queue_rows=5)
+    writer.close()
+    assert not writer.offer([batch("closed", 1)], wait=True)

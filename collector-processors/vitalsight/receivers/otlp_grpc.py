@@ -15,7 +15,6 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from vitalsight.exporters.exporter import ExportStatus
-from vitalsight.processors.pipeline import IngestPipeline
 from vitalsight.receivers.api_keys import bearer_token, is_known_key
 from vitalsight.receivers.client_address import (
     ClientAddressPolicy,
@@ -23,6 +22,7 @@ from vitalsight.receivers.client_address import (
     grpc_peer_address,
     stamp_client_address,
 )
+from vitalsight.receivers.ingest_queue import Ingest
 from vitalsight.receivers.signals import LOGS, METRICS, TRACES, Signal
 
 API_KEY_METADATA = "x-vitalsight-key"
@@ -34,7 +34,7 @@ class _ExportService:
     def __init__(
         self,
         signal: Signal,
-        pipeline: IngestPipeline,
+        pipeline: Ingest,
         api_keys: frozenset[str],
         client_address: ClientAddressPolicy | None,
     ):
@@ -71,7 +71,7 @@ class _ExportService:
 
 
 def create_grpc_server(
-    pipeline: IngestPipeline,
+    pipeline: Ingest,
     *,
     address: str,
     max_message_bytes: int,

@@ -18,7 +18,6 @@ from google.rpc import code_pb2, status_pb2
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vitalsight.exporters.exporter import ExportStatus
-from vitalsight.processors.pipeline import IngestPipeline
 from vitalsight.receivers.api_keys import bearer_token, is_known_key
 from vitalsight.receivers.client_address import (
     ClientAddressPolicy,
@@ -35,6 +34,7 @@ from vitalsight.receivers.decode import (
     decompress,
     encode_response,
 )
+from vitalsight.receivers.ingest_queue import Ingest
 from vitalsight.receivers.signals import SIGNALS, Signal
 from vitalsight.service.config import LimitsConfig
 from vitalsight.service.selfmetrics import SelfMetrics
@@ -54,7 +54,7 @@ _GRPC_CODES = {
 
 
 def create_otlp_app(
-    pipeline: IngestPipeline,
+    pipeline: Ingest,
     *,
     limits: LimitsConfig,
     api_keys: Collection[str] = (),
@@ -96,7 +96,7 @@ def _metrics_handler(metrics: SelfMetrics) -> Any:
 class _OtlpHttpReceiver:
     def __init__(
         self,
-        pipeline: IngestPipeline,
+        pipeline: Ingest,
         limits: LimitsConfig,
         api_keys: frozenset[str],
         client_address: ClientAddressPolicy | None,

@@ -40,6 +40,11 @@ class SelfMetrics:
             "Rows accepted but not yet written",
             registry=self.registry,
         )
+        self.ingest_queue_items = Gauge(
+            "vitalsight_ingest_queue_items",
+            "Items acknowledged to senders, waiting for (or in) the processors and encoding",
+            registry=self.registry,
+        )
         self.flush_seconds = Histogram(
             "vitalsight_flush_seconds",
             "Time to insert one table's batch",

@@ -2,7 +2,8 @@
 
 Start-up applies migrations and retention before any port opens, so a sender never gets
 an acknowledgement for data the schema cannot hold. Shut-down closes the receivers first,
-then flushes every acknowledged row, then closes the store.
+then processes every acknowledged request (the ingest queue), flushes every row, then closes
+the store.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from vitalsight.processors.registry import ProcessorStatsCollector, build_proces
 from vitalsight.processors.sample import SampleProcessor
 from vitalsight.processors.sample.boost_feed import BoostFeed
 from vitalsight.receivers.client_address import ClientAddressPolicy
+from vitalsight.receivers.ingest_queue import IngestQueue
 from vitalsight.receivers.otlp_grpc import create_grpc_server
 from vitalsight.receivers.otlp_http import create_otlp_app
 from vitalsight.service.config import QUERY_PASSWORD_FILE, ServeConfig
@@ -94,6 +96,7 @@ class VitalsightServer:
         self.metrics = SelfMetrics()
         self._store: Store | None = None
         self._exporter: ClickHouseExporter | None = None
+        self._ingest_queue: IngestQueue | None = None
         self._otlp_runner: web.AppRunner | None = None
         self._query_runner: web.AppRunner | None = None
         self._grpc: grpc.aio.Server | None = None
@@ -121,8 +124,13 @@ class VitalsightServer:
             flush_interval_s=limits.flush_interval_s,
             metrics=self.metrics,
         )
-        self._exporter = ClickHouseExporter(writer)
-        pipeline = IngestPipeline(self._exporter, processors=processors, metrics=self.metrics)
+        self._exporter = ClickHouseExporter(writer, wait_for_room=True)
+        pipeline = self._ingest_queue = IngestQueue(
+            IngestPipeline(self._exporter, processors=processors, metrics=self.metrics),
+            lambda: writer.queued_rows,
+            capacity=limits.queue_rows,
+            metrics=self.metrics,
+        )
         client_address = (
             ClientAddressPolicy(config.trust_forwarded_for)
             if ADDRESS_CONSUMER in config.pipeline
@@ -180,6 +188,8 @@ class VitalsightServer:
             await self._grpc.stop(GRPC_GRACE_S)
         if self._otlp_runner is not None:
             await self._otlp_runner.cleanup()
+        if self._ingest_queue is not None:
+            await asyncio.to_thread(self._ingest_queue.close)
         if self._exporter is not None:
             await asyncio.to_thread(self._exporter.shutdown)
         if self._query_runner is not None:

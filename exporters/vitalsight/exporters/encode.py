@@ -37,6 +37,7 @@ EVENT_NAME_ATTRIBUTE = "event.name"
 SERVICE_NAME_ATTRIBUTE = "service.name"
 _SPAN_KINDS = {value: name for name, value in Span.SpanKind.items()}
 _STATUS_CODES = {value: name for name, value in Status.StatusCode.items()}
+UNSTORED_METRIC_KINDS = ("exponential_histogram", "summary")
 
 
 def any_value_to_str(value: AnyValue) -> str:
@@ -202,6 +203,20 @@ def encode_request(
     return Encoding(metrics.batches, metrics.unsupported_points)
 
 
+def unsupported_points(request: Any) -> int:
+    """Data points the raw tables do not hold (exponential histograms, summaries), counted
+    without encoding: the receiver reports them as a partial success when it acknowledges."""
+    if not isinstance(request, ExportMetricsServiceRequest):
+        return 0
+    return sum(
+        len(getattr(metric, kind).data_points)
+        for resource_metrics in request.resource_metrics
+        for scope_metrics in resource_metrics.scope_metrics
+        for metric in scope_metrics.metrics
+        if (kind := metric.WhichOneof("data")) in UNSTORED_METRIC_KINDS
+    )
+
+
 class MetricsEncoding:
     """Result of encoding metrics: one batch per metric table, plus what was not stored."""
 
@@ -264,10 +279,8 @@ def _encode_metric(out: MetricsEncoding, metric: Any, common: dict[str, Any]) ->
         temporality = metric.histogram.aggregation_temporality
         for point in metric.histogram.data_points:
             _append_row(out.histogram, {**base, **_histogram_point(point, temporality)})
-    elif kind == "exponential_histogram":
-        out.unsupported_points += len(metric.exponential_histogram.data_points)
-    elif kind == "summary":
-        out.unsupported_points += len(metric.summary.data_points)
+    elif kind in UNSTORED_METRIC_KINDS:
+        out.unsupported_points += len(getattr(metric, kind).data_points)
 
 
 def _point_common(point: Any) -> dict[str, Any]:

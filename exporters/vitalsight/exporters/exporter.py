@@ -42,8 +42,11 @@ class ExportResult:
 class ClickHouseExporter:
     """Encodes OTLP into raw-table rows and hands them to the batching writer."""
 
-    def __init__(self, writer: BatchWriter) -> None:
+    def __init__(self, writer: BatchWriter, *, wait_for_room: bool = False) -> None:
+        """``wait_for_room``: requests were acknowledged before they got here (the receivers'
+        ingest queue did admission), so wait for the writer instead of refusing them."""
         self._writer = writer
+        self._wait_for_room = wait_for_room
         self._shut_down = False
 
     def export(self, request: ExportRequest) -> ExportResult:
@@ -55,7 +58,7 @@ class ClickHouseExporter:
         except Exception as exc:  # a bug or a value ClickHouse cannot hold; never raise
             logger.exception("cannot encode export request")
             return ExportResult(ExportStatus.FAILED, message=f"cannot encode: {exc}")
-        if not self._writer.offer(rows):
+        if not self._writer.offer(rows, wait=self._wait_for_room):
             return ExportResult(ExportStatus.QUEUE_FULL, message="ingest queue is full")
         unsupported = encoding.unsupported_points
         note = UNSUPPORTED_NOTE if unsupported else ""

@@ -60,11 +60,20 @@ class BatchWriter:
     def queued_rows(self) -> int:
         return self._queued_rows
 
-    def offer(self, batches: list[TableRows]) -> bool:
-        """Queue the batches whole, or nothing when they would overflow the queue."""
+    def offer(self, batches: list[TableRows], *, wait: bool = False) -> bool:
+        """Queue the batches whole, or nothing when they would overflow the queue.
+
+        ``wait``: rows that were already acknowledged upstream; block until there is room
+        (flushing now rather than at size or age), and take them even if they alone exceed
+        the queue. Refused only once the writer is closing.
+        """
         rows = sum(batch.row_count for batch in batches)
         with self._cond:
-            if self._closing or self._queued_rows + rows > self._capacity:
+            while wait and not self._closing and self._queued_rows and not self._room(rows):
+                self._make_all_due()
+                self._cond.wait(timeout=0.1)
+            fits = self._room(rows) or (wait and not self._queued_rows)
+            if self._closing or not fits:
                 return False
             now = time.monotonic()
             for batch in batches:
@@ -76,6 +85,14 @@ class BatchWriter:
                 self._cond.notify()
         return True
 
+    def _room(self, rows: int) -> bool:
+        return self._queued_rows + rows <= self._capacity
+
+    def _make_all_due(self) -> None:
+        for pending in self._pending.values():
+            pending.since = 0.0
+        self._cond.notify()
+
     def _add(self, batch: TableRows, now: float) -> None:
         pending = self._pending.setdefault(batch.table, _Pending([], 0, now))
         pending.parts.append(batch)
@@ -85,9 +102,7 @@ class BatchWriter:
         """Block until every accepted row is written; False on timeout."""
         deadline = time.monotonic() + timeout_s
         with self._cond:
-            for pending in self._pending.values():
-                pending.since = 0.0  # due now
-            self._cond.notify()
+            self._make_all_due()
             while self._queued_rows and time.monotonic() < deadline:
                 self._cond.wait(timeout=0.05)
             return self._queued_rows == 0
