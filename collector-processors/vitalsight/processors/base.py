@@ -23,6 +23,11 @@ class Processor(Protocol):
 
     It may modify the request in place. It must not raise for bad data; a processor that
     must refuse data (fail closed) drops it and counts what it dropped.
+
+    A processor may also offer `process_view(view: RequestView) -> None`: the pipeline then
+    hands it the logs and traces already read by the processors before it
+    (`vitalsight.processors.request_view`), and it must make every change to record and
+    resource attributes, and every record deletion, through that view.
     """
 
     def process(self, signal: Signal, request: Any) -> Any: ...

@@ -1,5 +1,9 @@
 """The ingest pipeline: receivers hand decoded OTLP here; processors run in order; the
 exporter queues the result. HTTP and gRPC share it, so both behave the same.
+
+Logs and traces are read once (`RequestView`) and that view is handed from processor to
+processor (`process_view`), so the attributes are not read out of protobuf once per
+processor.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from typing import Any
 
 from vitalsight.exporters.exporter import ClickHouseExporter, ExportResult, ExportStatus
 from vitalsight.processors.base import Processor
+from vitalsight.processors.request_view import RequestView
 from vitalsight.receivers.signals import Signal
 from vitalsight.service.selfmetrics import SelfMetrics
 
@@ -27,8 +32,7 @@ class IngestPipeline:
 
     def ingest(self, signal: Signal, request: Any, *, transport: str) -> ExportResult:
         items = signal.count_items(request)
-        for processor in self._processors:
-            request = processor.process(signal, request)
+        request = run_processors(self._processors, signal, request)
         result = self._exporter.export(request)
         if self._metrics is not None:
             _record(self._metrics, signal, transport, items, result)
@@ -38,6 +42,21 @@ class IngestPipeline:
         """Count a request refused before it reached the pipeline."""
         if self._metrics is not None:
             self._metrics.rejected_requests.labels(signal.name, reason).inc()
+
+
+def run_processors(processors: Sequence[Processor], signal: Signal, request: Any) -> Any:
+    """Run `processors` in order; those with `process_view` share one view of the request."""
+    view: RequestView | None = None
+    for processor in processors:
+        process_view = getattr(processor, "process_view", None)
+        if process_view is not None and RequestView.supports(signal):
+            if view is None:
+                view = RequestView(signal, request)
+            process_view(view)
+        else:
+            request = processor.process(signal, request)
+            view = None  # it may have changed the request behind the view
+    return request
 
 
 def _record(

@@ -11,15 +11,20 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-
 from vitalsight.processors.dedup.config import DedupConfig
-from vitalsight.processors.otlp_records import prune_empty
-from vitalsight.receivers.signals import LOGS, TRACES, Signal
+from vitalsight.processors.request_view import (
+    PlanCache,
+    RequestView,
+    ResourceView,
+    Shape,
+    last_positions,
+    scalar_text,
+)
+from vitalsight.receivers.signals import LOGS, Signal
 
 SESSION_ID = "session.id"
 EVENT_NAME = "event.name"
@@ -27,6 +32,7 @@ WEB_VITAL_EVENT = "browser.web_vital"
 VITAL_ID = "browser.web_vital.id"
 VITAL_NAME = "browser.web_vital.name"
 VITAL_VALUE = "browser.web_vital.value"
+_VITAL_PARTS = (VITAL_NAME, VITAL_VALUE)
 _SEPARATOR = "\x1f"
 
 
@@ -41,18 +47,13 @@ class DedupStats:
     evicted: int = 0  # ids forgotten early because of `max_entries`
 
 
-def _text(value: AnyValue | None) -> str:
-    if value is None:
-        return ""
-    text = value.string_value
-    if text:  # the common case, without the cost of WhichOneof
-        return str(text)
-    kind = value.WhichOneof("value")
-    if kind == "string_value":
-        return str(value.string_value)
-    if kind in ("int_value", "double_value", "bool_value"):
-        return str(getattr(value, kind))
-    return ""
+def _text(value: Any) -> str:
+    """A value as text ("" when neither string nor scalar)."""
+    return scalar_text(value) or ""
+
+
+def _at(attributes: Any, index: int | None) -> str:
+    return "" if index is None else scalar_text(attributes[index].value) or ""
 
 
 class DedupProcessor:
@@ -64,9 +65,7 @@ class DedupProcessor:
         self._clock = clock
         self._seen: OrderedDict[bytes, float] = OrderedDict()
         self._key_attributes = config.key_attributes
-        self._wanted = frozenset(
-            {SESSION_ID, EVENT_NAME, VITAL_ID, VITAL_NAME, VITAL_VALUE, *config.key_attributes}
-        )
+        self._plan = PlanCache(self._make_plan)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -82,31 +81,25 @@ class DedupProcessor:
 
         Metrics pass through unchanged.
         """
-        if signal is LOGS:
-            self._process(request.resource_logs, "scope_logs", "log_records", self._log_id)
-        elif signal is TRACES:
-            self._process(request.resource_spans, "scope_spans", "spans", _span_id)
+        if RequestView.supports(signal):
+            self.process_view(RequestView(signal, request))
         return request
 
-    def _process(
-        self,
-        resources: Any,
-        scopes_field: str,
-        records_field: str,
-        record_id: Callable[[Any, dict[str, AnyValue]], bytes | None],
-    ) -> None:
+    def process_view(self, view: RequestView) -> None:
+        """Drop replays from a logs or traces request read by the pipeline (request_view)."""
+        record_id = self._log_id if view.signal is LOGS else _span_id
         with self._lock:
             now = self._clock()
             self._expire(now)
             seen, stats, limit = self._seen, self.stats, self.config.max_entries
-            for resource_x in resources:
-                res = self._attrs(resource_x.resource.attributes)
-                for scope in getattr(resource_x, scopes_field):
-                    records = getattr(scope, records_field)
+            for resource in view.resources:
+                res = self._res_session(resource)
+                for scope in resource.scopes:
                     dropped: list[int] = []
-                    for index, record in enumerate(records):
+                    shapes = scope.shapes
+                    for index, record in enumerate(scope.records):
                         stats.seen += 1
-                        key = record_id(record, res)
+                        key = record_id(record, shapes[index], res)
                         if key is None:
                             stats.unkeyed += 1
                         elif key in seen:
@@ -117,9 +110,8 @@ class DedupProcessor:
                             if len(seen) > limit:
                                 seen.popitem(last=False)
                                 stats.evicted += 1
-                    for index in reversed(dropped):
-                        del records[index]
-        prune_empty(resources, scopes_field, records_field)
+                    scope.delete(dropped)
+        view.prune_empty()
 
     def _expire(self, now: float) -> None:
         oldest = now - self.config.window_seconds
@@ -131,30 +123,39 @@ class DedupProcessor:
             del seen[key]
             self.stats.expired += 1
 
-    def _attrs(self, attributes: Iterable[KeyValue]) -> dict[str, AnyValue]:
-        wanted = self._wanted
-        return {kv.key: kv.value for kv in attributes if kv.key in wanted}
+    def _res_session(self, resource: ResourceView) -> str:
+        index = last_positions(resource.shape).get(SESSION_ID)
+        return "" if index is None else _text(resource.attributes[index].value)
 
-    def _log_id(self, record: Any, res: dict[str, AnyValue]) -> bytes | None:
-        attrs = self._attrs(record.attributes)
-        name = record.event_name or _text(attrs.get(EVENT_NAME))
-        vital_id = _text(attrs.get(VITAL_ID)) if name == WEB_VITAL_EVENT else ""
+    def _make_plan(self, shape: Shape) -> tuple[int | None, ...]:
+        """Positions of the keys the id reads (the last occurrence, as a dict keeps)."""
+        last = last_positions(shape)
+        return tuple(last.get(key) for key in (EVENT_NAME, VITAL_ID, SESSION_ID, *_VITAL_PARTS))
+
+    def _log_id(self, record: Any, shape: Shape, res_session: str) -> bytes | None:
+        plan = self._plan(shape)
+        event_at, vital_at, session_at = plan[:3]
+        attributes = record.attributes
+        name = record.event_name or _at(attributes, event_at)
+        vital_id = _at(attributes, vital_at) if name == WEB_VITAL_EVENT else ""
         if vital_id:
             # web-vitals reuses a metric's id for updated values (reportAllChanges), so the
             # value is part of the id: only an identical report is a replay.
-            parts = ["v", vital_id, _text(attrs.get(VITAL_NAME)), _text(attrs.get(VITAL_VALUE))]
+            parts = ["v", vital_id, _at(attributes, plan[3]), _at(attributes, plan[4])]
         else:
-            session = _text(attrs.get(SESSION_ID)) or _text(res.get(SESSION_ID))
+            session = _at(attributes, session_at) or res_session
             timestamp = record.time_unix_nano or record.observed_time_unix_nano
             if not session and not timestamp:
                 return None  # nothing tells two such records apart: keep (fail open)
             parts = ["r", session, name, str(timestamp)]
-            parts.extend(_text(attrs.get(key)) for key in self._key_attributes)
+            if self._key_attributes:
+                last = last_positions(shape)
+                parts.extend(_at(attributes, last.get(key)) for key in self._key_attributes)
         data = _SEPARATOR.join(parts).encode()
         return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _span_id(span: Any, res: dict[str, AnyValue]) -> bytes | None:
+def _span_id(span: Any, shape: Shape, res_session: str) -> bytes | None:
     span_id = bytes(span.span_id)
     if not span_id.strip(b"\0"):
         return None

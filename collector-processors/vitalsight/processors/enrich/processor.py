@@ -13,11 +13,9 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from typing import Any, Protocol
 
 from vitalsight.processors.enrich import useragent
 from vitalsight.processors.enrich.config import EnrichConfig
@@ -29,7 +27,15 @@ from vitalsight.processors.enrich.geo import (
     TimezoneCountry,
 )
 from vitalsight.processors.enrich.routes import RouteTemplater
-from vitalsight.receivers.signals import LOGS, METRICS, TRACES, Signal
+from vitalsight.processors.request_view import (
+    PlanCache,
+    RequestView,
+    ResourceView,
+    ScopeView,
+    Shape,
+    shape_of,
+)
+from vitalsight.receivers.signals import LOGS, METRICS, Signal
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +54,7 @@ Values = dict[str, str | None]  # the attributes a step reads or writes, as stri
 Pairs = tuple[tuple[str, str], ...]
 
 
-def _as_str(value: AnyValue) -> str | None:
+def _as_str(value: Any) -> str | None:
     text = value.string_value
     if text:  # the common case, without the cost of WhichOneof
         return str(text)
@@ -63,15 +69,43 @@ def _as_str(value: AnyValue) -> str | None:
     return None
 
 
-def _set(attributes: Any, values: Values, key: str, value: str) -> None:
+class _Target(Protocol):
+    def set_str(self, key: str, text: str) -> None: ...
+    def append_str(self, key: str, text: str) -> None: ...
+
+
+class _Record:
+    """Writes to one record's attributes through its scope (which keeps its shape)."""
+
+    __slots__ = ("index", "scope")
+
+    def __init__(self, scope: ScopeView, index: int) -> None:
+        self.scope = scope
+        self.index = index
+
+    def set_str(self, key: str, text: str) -> None:
+        self.scope.set_str(self.index, key, text)
+
+    def append_str(self, key: str, text: str) -> None:
+        self.scope.append_str(self.index, key, text)
+
+
+def _set(target: _Target, values: Values, key: str, value: str) -> None:
     if key in values:
-        for kv in attributes:
-            if kv.key == key:
-                kv.value.CopyFrom(AnyValue(string_value=value))
-                break
+        target.set_str(key, value)  # replaces the first one
     else:
-        attributes.append(KeyValue(key=key, value=AnyValue(string_value=value)))
+        target.append_str(key, value)
     values[key] = value
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where the attributes of one shape are, for the steps."""
+
+    inputs: tuple[tuple[str, int], ...]  # (input key, its first position)
+    outputs: tuple[str, ...]  # outputs present
+    present: frozenset[str]  # inputs and outputs present
+    drops: list[int]  # positions to remove (IP attributes)
 
 
 @dataclass(frozen=True)
@@ -152,6 +186,7 @@ class EnrichProcessor:
         # Inputs are read; outputs only need to be known present (their values are not read).
         self._inputs = frozenset({SERVICE_NAME, BROWSER_MOBILE}.union(*(s.sources for s in steps)))
         self._outputs = frozenset().union(*(s.outputs for s in steps)) - self._inputs
+        self._plan = PlanCache(self._make_plan)
 
     # -- the steps ------------------------------------------------------------------------
 
@@ -203,16 +238,11 @@ class EnrichProcessor:
         return dict(self.counts)
 
     def process(self, signal: Signal, request: Any) -> Any:
-        if signal is LOGS:
-            for rl in request.resource_logs:
-                records = (r for sl in rl.scope_logs for r in sl.log_records)
-                self._group(rl.resource, records, logs=True)
-        elif signal is TRACES:
-            for rs in request.resource_spans:
-                self._group(rs.resource, (s for ss in rs.scope_spans for s in ss.spans))
+        if RequestView.supports(signal):
+            self.process_view(RequestView(signal, request))
         elif signal is METRICS:
             for rm in request.resource_metrics:
-                self._group(rm.resource, ())
+                self._group(ResourceView(rm, []))
                 for sm in rm.scope_metrics:
                     for metric in sm.metrics:
                         kind = metric.WhichOneof("data")
@@ -221,42 +251,50 @@ class EnrichProcessor:
                                 self._drop(point.attributes)
         return request
 
-    def _scan(self, attributes: Any) -> tuple[Values, list[int]]:
-        """The values the steps need, and the positions of attributes to drop.
+    def process_view(self, view: RequestView) -> None:
+        """Enrich a logs or traces request walked by the pipeline (see request_view)."""
+        logs = view.signal is LOGS
+        for resource in view.resources:
+            self._group(resource, logs=logs)
 
-        Reading the keys out of the protobuf once and working on the list with set and regex
-        operations (C speed) halves the cost of a per-attribute Python loop.
+    def _make_plan(self, shape: Shape) -> _Plan:
+        """Which inputs and outputs a shape has, and the positions to drop.
+
+        Set operations on the keys (C speed), once per shape rather than per record.
         """
-        keys = [kv.key for kv in attributes]
-        values: Values = {
-            key: _as_str(attributes[keys.index(key)].value)
-            for key in self._inputs.intersection(keys)
-        }
-        for key in self._outputs.intersection(keys):
+        inputs = tuple((key, shape.index(key)) for key in self._inputs.intersection(shape))
+        outputs = tuple(self._outputs.intersection(shape))
+        present = frozenset((*(key for key, _ in inputs), *outputs))
+        return _Plan(inputs, outputs, present, self._drops(shape))
+
+    def _values(self, attributes: Any, plan: _Plan) -> Values:
+        """The values the steps need (inputs as text; outputs only need to be known)."""
+        values: Values = {key: _as_str(attributes[index].value) for key, index in plan.inputs}
+        for key in plan.outputs:
             values[key] = None
+        return values
+
+    def _drops(self, keys: Sequence[str]) -> list[int]:
         if self._drop_keys.isdisjoint(keys) and not (
             self._drop_suffix_re and self._drop_suffix_re.search("\n".join(keys))
         ):
-            return values, []
-        drops = [
+            return []
+        return [
             index
             for index, key in enumerate(keys)
             if key in self._drop_keys or key.endswith(self._drop_suffixes)
         ]
-        return values, drops
 
-    def _remove(self, attributes: Any, drops: list[int]) -> None:
+    def _drop(self, attributes: Any) -> None:
+        """Drop the IP attributes of a metric data point."""
+        drops = self._drops(shape_of(attributes))
         for index in reversed(drops):
             del attributes[index]
         self.counts["ip_attributes_dropped"] += len(drops)
 
-    def _drop(self, attributes: Any) -> None:
-        _values, drops = self._scan(attributes)
-        if drops:
-            self._remove(attributes, drops)
-
-    def _group(self, resource: Any, records: Iterable[Any], *, logs: bool = False) -> None:
-        res, res_drops = self._scan(resource.attributes)
+    def _group(self, resource: ResourceView, *, logs: bool = False) -> None:
+        res_plan = self._plan(resource.shape)
+        res = self._values(resource.attributes, res_plan)
         res.pop(URL_FULL, None)  # a request's URL, not the page's
         sent = frozenset(res)  # what the sender set on the resource, before our additions
         app = res.get(SERVICE_NAME) or ""
@@ -268,26 +306,43 @@ class EnrichProcessor:
             from_resource[step.name] = pairs
             for key, value in pairs:
                 if step.overwrite or key not in sent:
-                    _set(resource.attributes, res, key, value)
+                    _set(resource, res, key, value)
         # Per step, the outputs the resource lacks: a record that has them all needs nothing
         # (worked out once per resource, not per record).
         unsent = [(step, step.outputs - sent, from_resource[step.name]) for step in self._steps]
-        for record in records:
-            rec, rec_drops = self._scan(record.attributes)
-            if URL_FULL in rec and not (logs and record.event_name == PAGE_VIEW_EVENT):
-                del rec[URL_FULL]  # the page's URL on page views only, else a request's
-            for step, missing, res_pairs in unsent:
-                if step.overwrite or not rec.keys() >= missing:
-                    self._record_step(step, record, rec, res, sent, app, res_pairs)
-            if rec_drops:
-                self._remove(record.attributes, rec_drops)
-        if res_drops:
-            self._remove(resource.attributes, res_drops)
+        plans = self._plan
+        for scope in resource.scopes:
+            records, shapes = scope.records, scope.shapes
+            for index in range(len(records)):
+                plan = plans(shapes[index])
+                present = plan.present
+                # A step runs unless the record (or resource) has its outputs, and does
+                # nothing without its inputs on the record unless it overwrites.
+                steps = [
+                    (step, res_pairs)
+                    for step, missing, res_pairs in unsent
+                    if step.overwrite
+                    or not (present >= missing or step.sources.isdisjoint(present))
+                ]
+                if steps:
+                    record = records[index]
+                    rec = self._values(record.attributes, plan)
+                    if URL_FULL in rec and not (logs and record.event_name == PAGE_VIEW_EVENT):
+                        del rec[URL_FULL]  # the page's URL on page views only, else a request's
+                    target = _Record(scope, index)
+                    for step, res_pairs in steps:
+                        self._record_step(step, target, rec, res, sent, app, res_pairs)
+                if plan.drops:
+                    scope.delete_attributes(index, plan.drops)
+                    self.counts["ip_attributes_dropped"] += len(plan.drops)
+        if res_plan.drops:
+            resource.delete_attributes(res_plan.drops)
+            self.counts["ip_attributes_dropped"] += len(res_plan.drops)
 
     def _record_step(
         self,
         step: _Step,
-        record: Any,
+        target: _Target,
         rec: Values,
         res: Values,
         sent: frozenset[str],
@@ -300,14 +355,14 @@ class EnrichProcessor:
                 # The record's own value would win over the resource's in the schema.
                 for key, value in res_pairs:
                     if key in rec:
-                        _set(record.attributes, rec, key, value)
+                        _set(target, rec, key, value)
             return
         pairs = step.derive({**res, **rec}, app)
         for key, value in pairs:
             if key in rec:
                 if step.overwrite:
-                    _set(record.attributes, rec, key, value)
+                    _set(target, rec, key, value)
             elif step.overwrite or key not in sent:
                 if (key, value) in res_pairs and res.get(key) == value:
                     continue  # the resource already says so
-                _set(record.attributes, rec, key, value)
+                _set(target, rec, key, value)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Protocol
 
 from vitalsight.processors import otlp_records
 from vitalsight.processors.errors.config import ErrorsConfig
@@ -27,7 +27,8 @@ from vitalsight.processors.errors.stacktrace import (
     is_in_app,
     parse_stack,
 )
-from vitalsight.receivers.signals import LOGS, TRACES, Signal
+from vitalsight.processors.request_view import RequestView, ScopeView
+from vitalsight.receivers.signals import LOGS, Signal
 
 logger = logging.getLogger(__name__)
 
@@ -64,25 +65,33 @@ class ErrorsProcessor:
         return {"errors_seen": self.errors_seen, "frames_resolved": self.frames_resolved}
 
     def process(self, signal: Signal, request: Any) -> Any:
-        if signal.name == LOGS.name:
-            for resource, record in otlp_records.log_records(request):
+        if RequestView.supports(signal):
+            self.process_view(RequestView(signal, request))
+        return request
+
+    def process_view(self, view: RequestView) -> None:
+        """Annotate the exceptions of a logs or traces request walked by the pipeline."""
+        if view.signal is LOGS:
+            for resource, scope, index in view.records():
+                record = scope.records[index]
                 if record.event_name == EXCEPTION_EVENT or (
-                    not record.event_name and _has(record.attributes, TYPE)
+                    not record.event_name and TYPE in scope.shapes[index]
                 ):
                     # rum_errors reads the message from Body when the attribute is empty.
                     body = record.body.string_value if record.HasField("body") else ""
                     scopes: tuple[Any, ...] = (record.attributes, resource.attributes)
-                    self._annotate(record.attributes, scopes, body)
-        elif signal.name == TRACES.name:
-            for resource, span in otlp_records.spans(request):
+                    self._annotate(_InView(scope, index), scopes, body)
+        else:
+            for resource, scope, index in view.records():
+                span = scope.records[index]
                 for span_event in span.events:
                     if span_event.name == EXCEPTION_EVENT:
                         scopes = (span_event.attributes, span.attributes, resource.attributes)
-                        self._annotate(span_event.attributes, scopes, "")
-        return request
+                        self._annotate(_Plain(span_event.attributes), scopes, "")
 
-    def _annotate(self, attributes: Any, scopes: tuple[Any, ...], body: str) -> None:
+    def _annotate(self, target: _Target, scopes: tuple[Any, ...], body: str) -> None:
         self.errors_seen += 1
+        attributes = scopes[0]
         error_type = otlp_records.get_str(attributes, TYPE) or ""
         message = otlp_records.get_str(attributes, MESSAGE) or body
         stack = otlp_records.get_str(attributes, STACKTRACE) or ""
@@ -93,16 +102,15 @@ class ErrorsProcessor:
         except Exception:  # never fail the pipeline on one odd stack: fingerprint without it
             logger.exception("errors: could not process a stack trace")
             frames, resolved = [], []
-        otlp_records.set_str(
-            attributes,
+        target.set_str(
             FINGERPRINT,
             fingerprint(error_type, message, frames, resolved, self.config.fingerprint_frames),
         )
         if any(resolved):
-            otlp_records.set_str(attributes, STACKTRACE_RESOLVED, format_v8(frames, resolved))
+            target.set_str(STACKTRACE_RESOLVED, format_v8(frames, resolved))
         top = _top_frame(frames, resolved)
         if top:
-            otlp_records.set_str(attributes, TOP_FRAME, top)
+            target.set_str(TOP_FRAME, top)
 
     def _frames(
         self, stack: str, scopes: tuple[Any, ...]
@@ -146,8 +154,33 @@ class ErrorsProcessor:
         return resolved
 
 
-def _has(attributes: Any, key: str) -> bool:
-    return any(kv.key == key for kv in attributes)
+class _Target(Protocol):
+    def set_str(self, key: str, text: str) -> None: ...
+
+
+class _InView:
+    """A log record's attributes, written through the view (which keeps its shape)."""
+
+    __slots__ = ("index", "scope")
+
+    def __init__(self, scope: ScopeView, index: int) -> None:
+        self.scope = scope
+        self.index = index
+
+    def set_str(self, key: str, text: str) -> None:
+        self.scope.set_str(self.index, key, text)
+
+
+class _Plain:
+    """A span event's attributes (not part of the view)."""
+
+    __slots__ = ("attributes",)
+
+    def __init__(self, attributes: Any) -> None:
+        self.attributes = attributes
+
+    def set_str(self, key: str, text: str) -> None:
+        otlp_records.set_str(self.attributes, key, text)
 
 
 def _lookup(scopes: tuple[Any, ...], key: str) -> str | None:

@@ -19,11 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-
-from vitalsight.processors.otlp_records import prune_empty
+from vitalsight.processors.request_view import (
+    PlanCache,
+    RequestView,
+    ScopeView,
+    Shape,
+    last_positions,
+    scalar_text,
+)
 from vitalsight.processors.sample.config import SampleConfig
-from vitalsight.receivers.signals import LOGS, TRACES, Signal
+from vitalsight.receivers.signals import TRACES, Signal
 
 SAMPLE_RATE = "vitalsight.sample_rate"
 SESSION_ID = "session.id"
@@ -60,8 +65,9 @@ _WANTED = frozenset(
 _BUCKETS = 10  # sliding-window resolution: window / 10
 
 
-# (record, attributes, session id, app, route, release, kind, the record's own sample rate)
-_Item = tuple[Any, dict[str, AnyValue], str, str, str, str, int, AnyValue | None]
+# (record, its attributes, session id, app, route, release, kind, position of the record's
+# own sample rate, the resource's sample rate)
+_Item = tuple[Any, Any, str, str, str, str, int, int | None, float | None]
 
 
 @dataclass(frozen=True)
@@ -103,23 +109,16 @@ class _Traffic:
     total: int = 0
 
 
-def _text(value: AnyValue | None) -> str | None:
-    if value is None:
-        return None
-    text = value.string_value
-    if text:  # the common case, without the cost of WhichOneof
-        return str(text)
-    kind = value.WhichOneof("value")
-    if kind == "string_value":
-        return str(value.string_value)
-    if kind in ("int_value", "double_value", "bool_value"):
-        return str(getattr(value, kind))
-    return None
+def _text(attributes: Any, index: int | None) -> str | None:
+    """The value at `index` as text (None when absent or neither string nor scalar)."""
+    return None if index is None else scalar_text(attributes[index].value)
 
 
-def _number(value: AnyValue | None) -> float | None:
-    if value is None:
-        return None
+def _number(attributes: Any, index: int | None) -> float | None:
+    return None if index is None else _value_number(attributes[index].value)
+
+
+def _value_number(value: Any) -> float | None:
     kind = value.WhichOneof("value")
     if kind in ("int_value", "double_value"):
         return float(getattr(value, kind))
@@ -131,9 +130,9 @@ def _number(value: AnyValue | None) -> float | None:
     return None
 
 
-def _attrs(attributes: Iterable[KeyValue]) -> dict[str, AnyValue]:
-    # Only the keys the decision reads: fetching every value from protobuf costs ~2x more.
-    return {kv.key: kv.value for kv in attributes if kv.key in _WANTED}
+def _make_plan(shape: Shape) -> dict[str, int]:
+    """Positions of the keys the decision reads (the last occurrence, as a dict keeps)."""
+    return {key: index for key, index in last_positions(shape).items() if key in _WANTED}
 
 
 def _format_rate(rate: float) -> str:
@@ -160,6 +159,7 @@ class SampleProcessor:
         self._error_sessions: OrderedDict[str, None] = OrderedDict()
         self._traffic: OrderedDict[tuple[str, str], _Traffic] = OrderedDict()
         self._lock = threading.Lock()
+        self._plan = PlanCache(_make_plan)
 
     # -- public API ------------------------------------------------------------------------
 
@@ -172,11 +172,25 @@ class SampleProcessor:
 
         Metrics pass through unchanged (they do not feed the rum_* facts).
         """
-        if signal is LOGS:
-            self._process(request.resource_logs, "scope_logs", "log_records", spans=False)
-        elif signal is TRACES:
-            self._process(request.resource_spans, "scope_spans", "spans", spans=True)
+        if RequestView.supports(signal):
+            self.process_view(RequestView(signal, request))
         return request
+
+    def process_view(self, view: RequestView) -> None:
+        """Sample a logs or traces request read by the pipeline (see request_view)."""
+        with self._lock:
+            now = self._clock()
+            if self._boosts:
+                self._boosts = tuple(b for b in self._boosts if b.until > now)
+            scopes, traffic = self._classify(view)
+            if self.config.adaptive.enabled:
+                self._count(traffic, now)
+            decide = _Decider(self, now)
+            for scope, items in scopes:
+                scope.delete(
+                    [index for index, item in enumerate(items) if not decide(scope, index, *item)]
+                )
+        view.prune_empty()
 
     def boost(
         self,
@@ -232,54 +246,44 @@ class SampleProcessor:
         digest = hashlib.blake2b(key, digest_size=8, key=self._seed).digest()
         return int.from_bytes(digest, "big")
 
-    def _process(
-        self, resources: Any, scopes_field: str, records_field: str, *, spans: bool
-    ) -> None:
-        with self._lock:
-            now = self._clock()
-            if self._boosts:
-                self._boosts = tuple(b for b in self._boosts if b.until > now)
-            scopes, traffic = self._classify(resources, scopes_field, records_field, spans)
-            if self.config.adaptive.enabled:
-                self._count(traffic, now)
-            decide = _Decider(self, now)
-            for records, items in scopes:
-                dropped = [index for index, item in enumerate(items) if not decide(*item)]
-                for index in reversed(dropped):
-                    del records[index]
-        prune_empty(resources, scopes_field, records_field)
-
     def _classify(
-        self, resources: Any, scopes_field: str, records_field: str, spans: bool
-    ) -> tuple[list[tuple[Any, list[_Item]]], Counter[tuple[str, str]]]:
+        self, view: RequestView
+    ) -> tuple[list[tuple[ScopeView, list[_Item]]], Counter[tuple[str, str]]]:
         """Pass 1: classify every record and learn the error sessions of the request first,
         so the order of records within a request does not matter; count traffic."""
         remember = bool(self.config.error_sessions)
-        scopes: list[tuple[Any, list[_Item]]] = []
+        spans = view.signal is TRACES
+        scopes: list[tuple[ScopeView, list[_Item]]] = []
         traffic: Counter[tuple[str, str]] = Counter()
-        for resource_x in resources:
-            res = _attrs(resource_x.resource.attributes)
-            app = _text(res.get(APP)) or ""
-            release = _text(res.get(RELEASE)) or ""
-            res_session = _text(res.get(SESSION_ID)) or ""
-            res_route = _text(res.get(ROUTE)) or ""
-            res_rate = res.get(SAMPLE_RATE)
-            for scope in getattr(resource_x, scopes_field):
-                records = getattr(scope, records_field)
+        for resource in view.resources:
+            res = resource.attributes
+            # The last occurrence of a repeated key counts, as it would in a dict.
+            res_plan = self._plan(resource.shape)
+            app = _text(res, res_plan.get(APP)) or ""
+            release = _text(res, res_plan.get(RELEASE)) or ""
+            res_session = _text(res, res_plan.get(SESSION_ID)) or ""
+            res_route = _text(res, res_plan.get(ROUTE)) or ""
+            res_rate = _number(res, res_plan.get(SAMPLE_RATE))
+            for scope in resource.scopes:
                 items: list[_Item] = []
-                for record in records:
-                    attrs = _attrs(record.attributes)
-                    own_rate = attrs.get(SAMPLE_RATE)
-                    if res_rate is not None and own_rate is None:
-                        attrs[SAMPLE_RATE] = res_rate
-                    session = _text(attrs.get(SESSION_ID)) or res_session
-                    route = _text(attrs.get(ROUTE)) or res_route
-                    kind = _span_kind(record, attrs) if spans else _log_kind(record, attrs)
+                shapes = scope.shapes
+                for index, record in enumerate(scope.records):
+                    plan = self._plan(shapes[index])
+                    attrs = record.attributes
+                    session = _text(attrs, plan.get(SESSION_ID)) or res_session
+                    route = _text(attrs, plan.get(ROUTE)) or res_route
+                    if spans:
+                        kind = _span_kind(record, attrs, plan)
+                    else:
+                        kind = _log_kind(record, attrs, plan)
                     if kind == _ERROR and session and remember:
                         self._remember_error_session(session)
                     traffic[(app, route)] += 1
-                    items.append((record, attrs, session, app, route, release, kind, own_rate))
-                scopes.append((records, items))
+                    own_rate = plan.get(SAMPLE_RATE)
+                    items.append(
+                        (record, attrs, session, app, route, release, kind, own_rate, res_rate)
+                    )
+                scopes.append((scope, items))
         return scopes, traffic
 
     def _rate(self, app: str, route: str, release: str, now: float) -> float:
@@ -354,14 +358,17 @@ class _Decider:
 
     def __call__(
         self,
+        scope: ScopeView,
+        index: int,
         record: Any,
-        attrs: dict[str, AnyValue],
+        attrs: Any,
         session: str,
         app: str,
         route: str,
         release: str,
         kind: int,
-        own_rate: AnyValue | None,
+        own_rate: int | None,
+        res_rate: float | None,
     ) -> bool:
         p = self._p
         config, stats = p.config, p.stats
@@ -389,30 +396,33 @@ class _Decider:
                     stats.dropped += 1
                     return False
                 stats.kept_sampled += 1
-        _set_rate(record, attrs, rate, own_rate)
+        _set_rate(scope, index, attrs, rate, own_rate, res_rate)
         return True
 
 
-def _log_kind(record: Any, attrs: dict[str, AnyValue]) -> int:
-    name = record.event_name or _text(attrs.get(EVENT_NAME)) or ""
-    if name == EXCEPTION_EVENT or (not name and "exception.type" in attrs):
+def _log_kind(record: Any, attrs: Any, plan: dict[str, int]) -> int:
+    name = record.event_name or _text(attrs, plan.get(EVENT_NAME)) or ""
+    if name == EXCEPTION_EVENT or (not name and "exception.type" in plan):
         return _ERROR  # the rum_errors view's rule for log records
     if name == WEB_VITAL_EVENT:
-        rating = _text(attrs.get("browser.web_vital.rating"))
+        rating = _text(attrs, plan.get("browser.web_vital.rating"))
         if rating:
             return _POOR if rating.lower() == "poor" else _NORMAL
-        vital = (_text(attrs.get("browser.web_vital.name")) or "").upper()
-        value = _number(attrs.get("browser.web_vital.value"))
+        vital = (_text(attrs, plan.get("browser.web_vital.name")) or "").upper()
+        value = _number(attrs, plan.get("browser.web_vital.value"))
         threshold = POOR_ABOVE.get(vital)
         if threshold is not None and value is not None and value > threshold:
             return _POOR
     return _NORMAL
 
 
-def _span_kind(span: Any, attrs: dict[str, AnyValue]) -> int:
+def _span_kind(span: Any, attrs: Any, plan: dict[str, int]) -> int:
     if span.status.code == _STATUS_CODE_ERROR:
         return _ERROR
-    status = _number(attrs.get("http.response.status_code") or attrs.get("http.status_code"))
+    status_at = plan.get("http.response.status_code")
+    if status_at is None:
+        status_at = plan.get("http.status_code")
+    status = _number(attrs, status_at)
     if status is not None and status >= 500:
         return _ERROR
     if any(event.name == EXCEPTION_EVENT for event in span.events):
@@ -428,16 +438,31 @@ def _trace_key(record: Any, without_session: str) -> bytes | None:
 
 
 def _set_rate(
-    record: Any, attrs: dict[str, AnyValue], rate: float, own_rate: AnyValue | None
+    scope: ScopeView,
+    index: int,
+    attrs: Any,
+    rate: float,
+    own_rate: int | None,
+    res_rate: float | None,
 ) -> None:
-    # A sender that sampled already (e.g. sdk-js `sampleRate`) set its rate; the record was
-    # kept with the product of both probabilities.
-    existing = _number(attrs.get(SAMPLE_RATE))
+    # A sender that sampled already (e.g. sdk-js `sampleRate`) set its rate (on the record,
+    # else on the resource); the record was kept with the product of both probabilities.
+    value = None if own_rate is None else attrs[own_rate].value
+    existing = res_rate if value is None else _value_number(value)
     if existing is not None and 0 < existing < 1:
         rate *= existing
-    text = _format_rate(rate)
-    if own_rate is not None:
-        # Edited in place, found by the first walk: no second walk over the attributes.
-        own_rate.string_value = text  # (clears the oneof's other members)
+    text = _RATE_TEXTS.get(rate)
+    if text is None:
+        if len(_RATE_TEXTS) >= _RATE_TEXTS_CACHED:
+            _RATE_TEXTS.clear()
+        text = _RATE_TEXTS[rate] = _format_rate(rate)
+    if value is not None:
+        # Edited in place, found by the first pass: no second walk over the attributes.
+        value.string_value = text  # (clears the oneof's other members)
         return
-    record.attributes.append(KeyValue(key=SAMPLE_RATE, value=AnyValue(string_value=text)))
+    scope.append_str(index, SAMPLE_RATE, text)
+
+
+# Rates repeat (a few configured rates times the SDK's): formatted once each.
+_RATE_TEXTS: dict[float, str] = {}
+_RATE_TEXTS_CACHED = 1024

@@ -26,8 +26,9 @@ from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
 
 from vitalsight.processors.otlp_records import get_str
+from vitalsight.processors.request_view import PlanCache, RequestView, ResourceView, Shape
 from vitalsight.processors.scrub.config import KINDS, REPLACEMENTS, ScrubConfig
-from vitalsight.receivers.signals import LOGS, METRICS, TRACES, Signal
+from vitalsight.receivers.signals import METRICS, TRACES, Signal
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,11 @@ _ORIGIN = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#@]*@)?([^/?#]*)(.*)$",
 DENIED = "denied"
 ERROR = "error"
 
-# Attribute key policies.
+# Attribute key policies (`_QUERY - _URL` is `_cached_url`'s query_only flag).
 _PLAIN, _NEVER, _SECRET, _URL, _QUERY = range(5)
 _MAX_KEYS_CACHED = 10_000
 _NOTHING_TO_SCRUB = frozenset({"double_value", "bool_value", None})  # kinds of AnyValue
+_CARD_MIN = 10**12  # integers below hold no card number (see `_card_number`)
 
 _BEARER = re.compile(r"(?i)\b(bearer|basic|digest)\s+[A-Za-z0-9._~+/=\-]{8,}")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*")
@@ -225,6 +227,7 @@ class ScrubProcessor:
         }
         self._detectors = self._build_detectors()
         self._policies: dict[str, int] = {}
+        self._plans = PlanCache(self._plan)
         self._cache_size = config.cache_size
         self._text_cache: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._url_cache: dict[tuple[int, str], tuple[str, tuple[str, ...]]] = {}
@@ -247,17 +250,23 @@ class ScrubProcessor:
     # ---- the Processor protocol -------------------------------------------------------
 
     def process(self, signal: Signal, request: Any) -> Any:
+        if RequestView.supports(signal):
+            self.process_view(RequestView(signal, request))
+        elif signal is METRICS:
+            counts: Counter[str] = Counter()
+            dropped: Counter[str] = Counter()
+            self._process_metrics(request, counts, dropped)
+            if counts or dropped:
+                self._publish(signal.name, counts, dropped)
+        return request
+
+    def process_view(self, view: RequestView) -> None:
+        """Scrub a logs or traces request read by the pipeline (see request_view)."""
         counts: Counter[str] = Counter()
         dropped: Counter[str] = Counter()
-        if signal is LOGS:
-            self._process_logs(request, counts, dropped)
-        elif signal is TRACES:
-            self._process_traces(request, counts, dropped)
-        elif signal is METRICS:
-            self._process_metrics(request, counts, dropped)
+        self._process_records(view, counts, dropped)
         if counts or dropped:
-            self._publish(signal.name, counts, dropped)
-        return request
+            self._publish(view.signal.name, counts, dropped)
 
     def _publish(self, signal: str, counts: Counter[str], dropped: Counter[str]) -> None:
         self.stats.add(signal, counts, dropped)
@@ -269,87 +278,60 @@ class ScrubProcessor:
 
     # ---- walking the requests -----------------------------------------------------------
 
-    def _process_logs(self, request: Any, counts: Counter[str], dropped: Counter[str]) -> None:
+    def _process_records(
+        self, view: RequestView, counts: Counter[str], dropped: Counter[str]
+    ) -> None:
+        spans = view.signal is TRACES
+        what = "spans" if spans else "records"
         bad_resources = []
-        for r_index, resource_logs in enumerate(request.resource_logs):
-            resource = resource_logs.resource
-            filters = self._filters_for(resource.attributes)
+        for r_index, resource in enumerate(view.resources):
+            filters = self._filters_for(resource)
             try:
-                self.scrub_attributes(resource.attributes, counts)
+                self._scrub_shaped(resource.attributes, resource.shape, counts)
             except Exception:
-                logger.exception("scrub failed on a resource; dropping its records")
-                dropped[ERROR] += sum(len(s.log_records) for s in resource_logs.scope_logs)
+                logger.exception("scrub failed on a resource; dropping its %s", what)
+                dropped[ERROR] += resource.record_count()
                 bad_resources.append(r_index)
                 continue
             bad_scopes = []
-            for s_index, scope_logs in enumerate(resource_logs.scope_logs):
+            for s_index, scope in enumerate(resource.scopes):
                 try:
-                    self.scrub_attributes(scope_logs.scope.attributes, counts)
+                    self.scrub_attributes(scope.scope.attributes, counts)
                 except Exception:
-                    logger.exception("scrub failed on a scope; dropping its records")
-                    dropped[ERROR] += len(scope_logs.log_records)
+                    logger.exception("scrub failed on a scope; dropping its %s", what)
+                    dropped[ERROR] += len(scope)
                     bad_scopes.append(s_index)
                     continue
                 bad_records = []
-                for index, record in enumerate(scope_logs.log_records):
+                for index, record in enumerate(scope.records):
                     try:
-                        if filters and self._denied(filters, record, resource):
+                        shape = scope.shapes[index]
+                        if filters and self._denied(filters, record.attributes, shape, resource):
                             dropped[DENIED] += 1
                             bad_records.append(index)
                             continue
-                        self.scrub_attributes(record.attributes, counts)
-                        if record.HasField("body"):
-                            self.scrub_value(record.body, counts, _PLAIN)
+                        if spans:
+                            self._scrub_span(record, shape, counts)
+                        else:
+                            self._scrub_shaped(record.attributes, shape, counts)
+                            if record.HasField("body"):
+                                self.scrub_value(record.body, counts, _PLAIN)
                     except Exception:
-                        logger.exception("scrub failed on a log record; dropping it")
+                        logger.exception(
+                            "scrub failed on a %s; dropping it", "span" if spans else "log record"
+                        )
                         dropped[ERROR] += 1
                         bad_records.append(index)
-                _delete(scope_logs.log_records, bad_records)
-            _delete(resource_logs.scope_logs, bad_scopes)
-        _delete(request.resource_logs, bad_resources)
+                scope.delete(bad_records)
+            view.delete_scopes(resource, bad_scopes)
+        view.delete_resources(bad_resources)
 
-    def _process_traces(self, request: Any, counts: Counter[str], dropped: Counter[str]) -> None:
-        bad_resources = []
-        for r_index, resource_spans in enumerate(request.resource_spans):
-            resource = resource_spans.resource
-            filters = self._filters_for(resource.attributes)
-            try:
-                self.scrub_attributes(resource.attributes, counts)
-            except Exception:
-                logger.exception("scrub failed on a resource; dropping its spans")
-                dropped[ERROR] += sum(len(s.spans) for s in resource_spans.scope_spans)
-                bad_resources.append(r_index)
-                continue
-            bad_scopes = []
-            for s_index, scope_spans in enumerate(resource_spans.scope_spans):
-                try:
-                    self.scrub_attributes(scope_spans.scope.attributes, counts)
-                except Exception:
-                    logger.exception("scrub failed on a scope; dropping its spans")
-                    dropped[ERROR] += len(scope_spans.spans)
-                    bad_scopes.append(s_index)
-                    continue
-                bad_spans = []
-                for index, span in enumerate(scope_spans.spans):
-                    try:
-                        if filters and self._denied(filters, span, resource):
-                            dropped[DENIED] += 1
-                            bad_spans.append(index)
-                            continue
-                        self._scrub_span(span, counts)
-                    except Exception:
-                        logger.exception("scrub failed on a span; dropping it")
-                        dropped[ERROR] += 1
-                        bad_spans.append(index)
-                _delete(scope_spans.spans, bad_spans)
-            _delete(resource_spans.scope_spans, bad_scopes)
-        _delete(request.resource_spans, bad_resources)
-
-    def _scrub_span(self, span: Any, counts: Counter[str]) -> None:
-        name = self.scrub_text(span.name, counts)
-        if name != span.name:
-            span.name = name
-        self.scrub_attributes(span.attributes, counts)
+    def _scrub_span(self, span: Any, shape: Shape, counts: Counter[str]) -> None:
+        name = span.name
+        new = self.scrub_text(name, counts)
+        if new != name:
+            span.name = new
+        self._scrub_shaped(span.attributes, shape, counts)
         if span.status.message:
             span.status.message = self.scrub_text(span.status.message, counts)
         for span_event in span.events:
@@ -389,17 +371,19 @@ class ScrubProcessor:
 
     # ---- url filters ------------------------------------------------------------------
 
-    def _filters_for(self, resource_attributes: Any) -> list[_Filters]:
+    def _filters_for(self, resource: ResourceView) -> list[_Filters]:
         if not self._filters:
             return []
-        app = get_str(resource_attributes, "service.name") or ""
+        app = resource.get_str("service.name") or ""
         return [f for key in ("*", app) if (f := self._filters.get(key)) is not None]
 
-    def _denied(self, filters: list[_Filters], record: Any, resource: Any) -> bool:
+    def _denied(
+        self, filters: list[_Filters], attributes: Any, shape: Shape, resource: ResourceView
+    ) -> bool:
         for key in self._filter_keys:
-            url = get_str(record.attributes, key)
+            url = get_str(attributes, key) if key in shape else None
             if url is None:
-                url = get_str(resource.attributes, key)
+                url = resource.get_str(key)
             if url is not None and any(f.denies(url) for f in filters):
                 return True
         return False
@@ -422,6 +406,49 @@ class ScrubProcessor:
             if len(self._policies) < _MAX_KEYS_CACHED:
                 self._policies[key] = policy
         return policy
+
+    def _plan(self, shape: Shape) -> tuple[tuple[int, int], ...]:
+        """(position, policy) of every key of `shape` that is not `never_touch`."""
+        return tuple(
+            (index, policy)
+            for index, key in enumerate(shape)
+            if (policy := self._policy(key)) != _NEVER
+        )
+
+    def _scrub_shaped(self, attributes: Any, shape: Shape, counts: Counter[str]) -> None:
+        """`scrub_attributes` for the pipeline's walked records: the keys were read once,
+        so only the values of keys that are not `never_touch` are read."""
+        if len(attributes) != len(shape):  # never expected; scrub every attribute then
+            self.scrub_attributes(attributes, counts)
+            return
+        texts = self._text_cache
+        urls = self._url_cache
+        # The hot loop of the processor: an already-seen string (most values: routes, URLs,
+        # device types, user agents) costs one dict lookup; a number, two calls.
+        for index, policy in self._plans(shape):
+            value = attributes[index].value
+            # A non-empty string_value means the oneof holds a string: no WhichOneof call.
+            text = value.string_value
+            if text:
+                if policy == _PLAIN:
+                    hit = texts.get(text)
+                elif policy == _SECRET:
+                    hit = None
+                else:  # _URL or _QUERY: the key `_cached_url` uses
+                    hit = urls.get((policy - _URL, text))
+                if hit is not None:
+                    if hit[1]:
+                        counts.update(hit[1])
+                    if hit[0] != text:
+                        value.string_value = hit[0]
+                    continue
+            elif policy != _SECRET:
+                kind = value.WhichOneof("value")
+                if kind in _NOTHING_TO_SCRUB:
+                    continue  # numbers and booleans
+                if kind == "int_value" and -_CARD_MIN < value.int_value < _CARD_MIN:
+                    continue  # sizes and timings (a card number is checked below)
+            self.scrub_value(value, counts, policy)
 
     def scrub_attributes(self, attributes: Iterable[Any], counts: Counter[str]) -> None:
         """Scrub a repeated KeyValue (attributes or a kvlist) in place."""
