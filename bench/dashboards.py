@@ -364,7 +364,9 @@ def time_query(client: Any, statement: str, runs: int) -> tuple[list[float], int
     return timings, rows
 
 
-def measure(client: Any, ranges: Sequence[Range], runs: int) -> list[Timing]:
+def measure(
+    client: Any, ranges: Sequence[Range], runs: int, only: Sequence[str] = ()
+) -> list[Timing]:
     timings: list[Timing] = []
     dashboards = all_dashboards()
     for r in ranges:
@@ -375,6 +377,8 @@ def measure(client: Any, ranges: Sequence[Range], runs: int) -> list[Timing]:
                 if listed.result_rows:
                     variables["session_id"] = str(listed.result_rows[0][0])
             for query in all_queries({stem: model}):  # variables run on every load, too
+                if only and not any(text in query.name for text in only):
+                    continue
                 statement = _expand(query.raw_sql, r, variables, options)
                 ms, rows = time_query(client, statement, runs)
                 timings.append(Timing(query, r.label, ms, rows))
@@ -387,11 +391,12 @@ def _panel_sql(model: Mapping[str, Any], index: int) -> str:
     return str(model["panels"][index]["targets"][0]["rawSql"])
 
 
-# The same figure from the rollup and from raw facts.
+# The same figure from the rollups (as the panels read them: per-minute rows on 24 h, hourly
+# and daily ones on 30 days) and from raw facts.
+_LCP_ROLLUP = sql.rollup_source(sql.VITALS_ROLLUP, where="name = 'LCP'")
 _ROLLUP_VS_RAW = {
     "p75 LCP": (
-        f"SELECT {sql.quantiles_merge('value_quantiles')}[{sql.P75}] FROM rum_vitals_1m"
-        f" WHERE $__timeFilter(minute) AND name = 'LCP' AND {sql.filters()}",
+        f"SELECT {sql.quantiles()}[{sql.P75}] FROM {_LCP_ROLLUP}",
         f"SELECT {sql.quantiles_raw('value')}[{sql.P75}] FROM rum_vitals"
         f" WHERE $__timeFilter(timestamp) AND name = 'LCP' AND {sql.filters()}",
     ),
@@ -402,9 +407,8 @@ _ROLLUP_VS_RAW = {
         f" AND {sql.filters()}",
     ),
     "p95 per endpoint": (
-        f"SELECT url_template, {sql.quantiles_merge('duration_quantiles')}[{sql.P95}]"
-        f" FROM rum_requests_1m WHERE $__timeFilter(minute) AND {sql.filters()}"
-        " GROUP BY url_template",
+        f"SELECT url_template, {sql.quantiles()}[{sql.P95}]"
+        f" FROM {sql.rollup_source(sql.REQUESTS_ROLLUP)} GROUP BY url_template",
         f"SELECT url_template, {sql.quantiles_raw('duration_ms')}[{sql.P95}]"
         f" FROM rum_requests WHERE $__timeFilter(timestamp) AND {sql.filters()}"
         " GROUP BY url_template",
@@ -412,15 +416,26 @@ _ROLLUP_VS_RAW = {
 }
 
 
+def _first_value(client: Any, statement: str) -> str:
+    """The first row's last cell, for a glance at rollup vs raw values."""
+    rows = client.query(statement + " ORDER BY 1 LIMIT 1" if "GROUP BY" in statement
+                        else statement).result_rows  # fmt: skip
+    return f"{rows[0][-1]:.6g}" if rows else "-"
+
+
 def rollup_vs_raw(client: Any, ranges: Sequence[Range], runs: int) -> list[tuple[str, ...]]:
     variables: dict[str, VariableValue] = {name: ["$__all"] for name in sql.FILTER_VARIABLES}
     lines: list[tuple[str, ...]] = []
     for r in ranges:
         for name, (rollup, raw) in _ROLLUP_VS_RAW.items():
-            rollup_ms, _ = time_query(client, _expand(rollup, r, variables, {}), runs)
-            raw_ms, _ = time_query(client, _expand(raw, r, variables, {}), runs)
+            rollup_sql, raw_sql = _expand(rollup, r, variables, {}), _expand(raw, r, variables, {})
+            rollup_ms, _ = time_query(client, rollup_sql, runs)
+            raw_ms, _ = time_query(client, raw_sql, runs)
             a, b = percentile(rollup_ms, 0.5), percentile(raw_ms, 0.5)
-            lines.append((r.label, name, f"{a:.1f}", f"{b:.1f}", f"{b / a:.2f}x"))
+            values = _first_value(client, rollup_sql), _first_value(client, raw_sql)
+            lines.append(
+                (r.label, name, f"{a:.1f}", f"{b:.1f}", f"{b / a:.2f}x", "{} / {}".format(*values))
+            )
     return lines
 
 
@@ -452,7 +467,7 @@ def report(timings: Sequence[Timing], ratios: Sequence[tuple[str, ...]]) -> None
     )
     print("\nrollup vs raw (p50 ms; raw / rollup)")
     for line in ratios:
-        print("  {:>4}  {:<24} rollup {:>9}  raw {:>9}  {}".format(*line))
+        print("  {:>4}  {:<24} rollup {:>9}  raw {:>9}  {}  (values {})".format(*line))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -463,6 +478,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, help="store directory (default: a temp dir)")
     parser.add_argument("--reuse", action="store_true", help="query --data-dir as seeded")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="TEXT",
+        help="time only the queries whose name contains TEXT (repeatable; for iterating)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -492,7 +511,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 Range(f"{args.days}d", end - timedelta(days=args.days), end),
             ]
             load_before = os.getloadavg()[0]
-            timings = measure(client, ranges, args.runs)
+            timings = measure(client, ranges, args.runs, args.only)
             ratios = rollup_vs_raw(client, ranges, args.runs)
             load_after = os.getloadavg()[0]
         finally:

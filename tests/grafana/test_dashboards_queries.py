@@ -283,29 +283,32 @@ def test_ai_insight_cards_read_the_latest_state(runners: dict[str, DashboardRunn
 # --- hourly/daily rollups against per-minute ones ------------------------------------------
 
 COARSE_TOLERANCE = 0.03
-"""Percentiles from hourly or daily t-digest states may differ from the per-minute ones by
-this much (relative); counts, sums and shares agree exactly (to float rounding). A relative
-change of two percentiles (`*_change`, `*_trend`) may then differ by twice as much, in
-absolute terms."""
+"""Percentiles from the coarse rollups' histograms (values as 2%-wide bucket centres) and
+from raw values agree within 3%, except in groups of a few samples, where a weighted t-digest
+may then interpolate between other neighbouring samples: there every percentile agrees
+within SMALL_GROUP_TOLERANCE, and at least COARSE_AGREEING of them within 3%. Counts, sums
+and shares agree exactly (to float rounding). A relative change of two percentiles
+(`*_change`, `*_trend`) is compared in absolute terms."""
+SMALL_GROUP_TOLERANCE = 0.25
+COARSE_AGREEING = 0.95
 COARSE_RANGES = {
-    # > 2 days: hourly rows (today is not a whole day inside the range)
-    "hourly": (timedelta(days=3), timedelta(0)),
+    # > 2 days: hourly rows (today is not a whole day inside the range); a minute ahead,
+    # so that the raw facts' exact time filter keeps the last second's rows, as hours do
+    "hourly": (timedelta(days=3), timedelta(minutes=1)),
     # ending 2 days ahead: today's data is a whole day inside the range, read from daily rows
     "daily": (timedelta(days=3), timedelta(days=2)),
 }
+_PERCENTILE = re.compile(r"(^|_)p\d\d($|_)|_change$|_trend$|^wait_per_view_ms$")
 
 
-def _same(column: str, coarse: Any, fine: Any) -> bool:
-    if isinstance(coarse, float) and isinstance(fine, float):
-        if math.isnan(coarse) or math.isnan(fine):
-            return math.isnan(coarse) and math.isnan(fine)
-        change = column.endswith(("_change", "_trend"))
-        absolute = 2 * COARSE_TOLERANCE if change else 1e-9
-        return math.isclose(coarse, fine, rel_tol=COARSE_TOLERANCE, abs_tol=absolute)
-    return bool(coarse == fine)
+def _close(column: str, coarse: float, fine: float, tolerance: float) -> bool:
+    if math.isnan(coarse) or math.isnan(fine):
+        return math.isnan(coarse) and math.isnan(fine)
+    change = column.endswith(("_change", "_trend"))
+    return math.isclose(coarse, fine, rel_tol=tolerance, abs_tol=2 * tolerance if change else 0)
 
 
-_FINE_TABLES = re.compile(r"\bFROM (rum_(?:vitals|requests)_1m|rum_resources)\b(?!_)")
+_FINE_TABLES = re.compile(r"\bFROM (rum_(?:vitals|requests|resources))\b(?!_)")
 _COARSE_TABLES = re.compile(r"\bFROM (rum_(?:vitals|requests|resources)_1[hd])\b")
 
 
@@ -326,11 +329,12 @@ def test_coarse_rollups_agree_with_per_minute_ones(
     seeded: tuple[Any, datetime], level: str
 ) -> None:
     """On a range longer than 2 days with the filters on "All", panels read the hourly and
-    daily rollups; selecting every browser explicitly sends them to the per-minute rollups.
-    Both give the same rows, percentiles within COARSE_TOLERANCE."""
+    daily rollups; selecting every browser explicitly sends them to the raw facts.
+    Both give the same rows and values, percentiles within the tolerances above."""
     client, now = seeded
     back, ahead = COARSE_RANGES[level]
     compared = set()
+    percentiles = agreeing = 0
     for stem, model in DASHBOARDS.items():
         runner = DashboardRunner(
             client, stem, model, time_from=now - back, time_to=now + ahead, interval_s=3600
@@ -351,8 +355,16 @@ def test_coarse_rollups_agree_with_per_minute_ones(
             coarse_rows, fine_rows = _keyed(coarse.result_rows), _keyed(fine.result_rows)
             assert coarse_rows.keys() == fine_rows.keys(), query.name
             for key, row in fine_rows.items():
-                cells = zip(fine.column_names, coarse_rows[key], row, strict=True)
-                differ = [(n, c, f) for n, c, f in cells if not _same(n, c, f)]
-                assert not differ, (query.name, key, differ)
+                for column, c, f in zip(fine.column_names, coarse_rows[key], row, strict=True):
+                    where = (level, query.name, key, column, c, f)
+                    if not isinstance(f, float):
+                        assert c == f, where
+                    elif _PERCENTILE.search(column):
+                        assert _close(column, c, f, SMALL_GROUP_TOLERANCE), where
+                        percentiles += 1
+                        agreeing += _close(column, c, f, COARSE_TOLERANCE)
+                    else:
+                        assert _close(column, c, f, 1e-9), where
             compared.add(query.name)
     assert len(compared) >= 15, compared
+    assert agreeing >= COARSE_AGREEING * percentiles, (agreeing, percentiles)

@@ -17,13 +17,7 @@ ENDPOINT = "${endpoint:singlequote}"
 _SELECTED = f"({ENDPOINT} = '' OR url_template = {ENDPOINT})"
 
 # Status classes as heatmap rows; 0 is a request that never got an answer.
-_STATUS_CLASSES = (
-    ("failed", "status = 0"),
-    ("2xx", "status BETWEEN 200 AND 299"),
-    ("3xx", "status BETWEEN 300 AND 399"),
-    ("4xx", "status BETWEEN 400 AND 499"),
-    ("5xx", "status >= 500"),
-)
+_STATUS_CLASSES = ("failed", "2xx", "3xx", "4xx", "5xx")  # measures status_<class>
 
 
 def endpoints_sql() -> str:
@@ -34,7 +28,7 @@ def endpoints_sql() -> str:
         "    errors / requests AS error_share\n"
         "FROM (\n"
         "    SELECT method, url_template, sum(weight) AS requests, sum(errors) AS errors,\n"
-        f"        {sql.quantiles_merge('duration_quantiles')} AS q\n"
+        f"        {sql.quantiles()} AS q\n"
         f"    FROM {source}\n"
         "    GROUP BY method, url_template\n"
         ") ORDER BY p95 DESC LIMIT 50"
@@ -51,23 +45,18 @@ def p95_over_time_sql() -> str:
     source = sql.rollup_source(sql.REQUESTS_ROLLUP, where=top, series=True)
     return (
         "SELECT time, concat(method, ' ', url_template) AS endpoint,\n"
-        f"    {sql.quantiles_merge('duration_quantiles')}[{sql.P95}] AS p95\n"
+        f"    {sql.quantiles()}[{sql.P95}] AS p95\n"
         f"FROM {source}\n"
         "GROUP BY time, endpoint ORDER BY time"
     )
 
 
 def status_codes_sql() -> str:
-    """Raw requests: the rollup has no status column. One column per status class."""
-    t = sql.REQUESTS_RAW
-    classes = ",\n    ".join(
-        f"sumIf(1 / sample_rate, {condition}) AS `{name}`" for name, condition in _STATUS_CLASSES
-    )
-    return (
-        f"SELECT {t.time_bucket} AS time,\n    {classes}\n"
-        f"FROM {t.name} WHERE {t.time_filter} AND {_SELECTED} AND {sql.filters()}\n"
-        "GROUP BY time ORDER BY time"
-    )
+    """Weighted requests per status class (raw requests, or the coarse rollups' counts;
+    the per-minute rollup has no status column). One column per status class."""
+    source = sql.rollup_source(sql.REQUESTS_ROLLUP, where=_SELECTED, series=True)
+    classes = ", ".join(f"sum(status_{name}) AS `{name}`" for name in _STATUS_CLASSES)
+    return f"SELECT time, {classes}\nFROM {source}\nGROUP BY time ORDER BY time"
 
 
 def routes_slowed_sql() -> str:
@@ -81,8 +70,8 @@ def routes_slowed_sql() -> str:
         "    calls_per_view * p50 AS wait_per_view_ms\n"
         "FROM (\n"
         "    SELECT method, url_template, route, sum(weight) AS requests,\n"
-        f"        {sql.quantiles_merge('duration_quantiles')}[{sql.P50}] AS p50,\n"
-        f"        {sql.quantiles_merge('duration_quantiles')}[{sql.P95}] AS p95\n"
+        f"        {sql.quantiles()}[{sql.P50}] AS p50,\n"
+        f"        {sql.quantiles()}[{sql.P95}] AS p95\n"
         f"    FROM {source}\n"
         "    GROUP BY method, url_template, route\n"
         ") AS r\n"

@@ -25,7 +25,7 @@ _TIMED_VITALS = ("LCP", "INP", "FCP", "TTFB")  # milliseconds; CLS is unitless
 
 def vital_p75_sql(vital: str) -> str:
     source = sql.rollup_source(sql.VITALS_ROLLUP, where=f"name = '{vital}'")
-    return f"SELECT {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\nFROM {source}"
+    return f"SELECT {sql.quantiles()}[{sql.P75}] AS p75\nFROM {source}"
 
 
 def rating_shares_sql() -> str:
@@ -60,13 +60,10 @@ def error_rate_sql() -> str:
 
 
 def slow_api_share_sql() -> str:
-    """Raw requests: the rollup keeps duration quantiles, not counts above a threshold."""
-    t = sql.REQUESTS_RAW
-    return (
-        f"SELECT sumIf(1 / sample_rate, duration_ms > {sql.SLOW_REQUEST_MS}) / {sql.RAW_WEIGHT}"
-        " AS slow_share\n"
-        f"FROM {t.name} WHERE {t.time_filter} AND {sql.filters()}"
-    )
+    """Weighted requests slower than the threshold (raw requests, or the coarse rollups'
+    `slow` count: the per-minute rollup keeps no counts above a threshold)."""
+    source = sql.rollup_source(sql.REQUESTS_ROLLUP)
+    return f"SELECT sum(slow) / sum(weight) AS slow_share\nFROM {source}"
 
 
 def vitals_over_time_sql() -> str:
@@ -74,7 +71,7 @@ def vitals_over_time_sql() -> str:
         sql.VITALS_ROLLUP, where=f"name IN ({sql.sql_list(_TIMED_VITALS)})", series=True
     )
     return (
-        f"SELECT time, name, {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\n"
+        f"SELECT time, name, {sql.quantiles()}[{sql.P75}] AS p75\n"
         f"FROM {source}\n"
         "GROUP BY time, name ORDER BY time"
     )

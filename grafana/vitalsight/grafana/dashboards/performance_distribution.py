@@ -21,7 +21,7 @@ def percentile_bands_sql() -> str:
         f"SELECT time, q[{sql.P50}] AS p50, q[{sql.P75}] AS p75, q[{sql.P95}] AS p95,"
         f" q[{sql.P99}] AS p99\n"
         "FROM (\n"
-        f"    SELECT time, {sql.quantiles_merge('value_quantiles')} AS q\n"
+        f"    SELECT time, {sql.quantiles()} AS q\n"
         f"    FROM {source}\n"
         "    GROUP BY time\n"
         ") ORDER BY time"
@@ -51,7 +51,7 @@ def p75_by_sql(vital: str, dimension: str, top: int | None = None) -> str:
     source = sql.rollup_source(sql.VITALS_ROLLUP, where=where, by=dimension, series=True)
     return (
         f"SELECT time, {dimension},"
-        f" {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\n"
+        f" {sql.quantiles()}[{sql.P75}] AS p75\n"
         f"FROM {source}\n"
         f"GROUP BY time, {dimension} ORDER BY time"
     )

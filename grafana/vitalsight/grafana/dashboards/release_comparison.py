@@ -58,8 +58,8 @@ def _p_value(z: str) -> str:
 
 
 def vitals_sql() -> str:
-    base = sql.quantiles_merge("value_quantiles", f"release = {BASELINE}")
-    cand = sql.quantiles_merge("value_quantiles", f"release = {CANDIDATE}")
+    base = sql.quantiles(f"release = {BASELINE}")
+    cand = sql.quantiles(f"release = {CANDIDATE}")
     pooled = "(good_b + good_c) / (weight_b + weight_c)"
     z = (
         f"(good_c / weight_c - good_b / weight_b)"
@@ -89,8 +89,8 @@ def vitals_sql() -> str:
 
 def routes_sql() -> str:
     """The selected vital's p75 per route in both releases, biggest regression first."""
-    base = sql.quantiles_merge("value_quantiles", f"release = {BASELINE}")
-    cand = sql.quantiles_merge("value_quantiles", f"release = {CANDIDATE}")
+    base = sql.quantiles(f"release = {BASELINE}")
+    cand = sql.quantiles(f"release = {CANDIDATE}")
     source = _source(sql.VITALS_ROLLUP, "name = ${vital:singlequote}", by="route")
     return (
         "SELECT route, baseline_p75, candidate_p75,\n"
@@ -166,8 +166,8 @@ def resource_sizes_sql() -> str:
 
 
 def endpoints_sql() -> str:
-    base = sql.quantiles_merge("duration_quantiles", f"release = {BASELINE}")
-    cand = sql.quantiles_merge("duration_quantiles", f"release = {CANDIDATE}")
+    base = sql.quantiles(f"release = {BASELINE}")
+    cand = sql.quantiles(f"release = {CANDIDATE}")
     return (
         "SELECT method, url_template, baseline_p95, candidate_p95,\n"
         "    (candidate_p95 - baseline_p95) / nullIf(baseline_p95, 0) AS p95_change,\n"
@@ -189,7 +189,7 @@ def endpoints_sql() -> str:
 def vital_over_time_sql() -> str:
     source = _source(sql.VITALS_ROLLUP, "name = ${vital:singlequote}", series=True)
     return (
-        f"SELECT time, release, {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS p75\n"
+        f"SELECT time, release, {sql.quantiles()}[{sql.P75}] AS p75\n"
         f"FROM {source}\n"
         "GROUP BY time, release ORDER BY time"
     )

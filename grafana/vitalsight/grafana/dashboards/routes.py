@@ -22,9 +22,9 @@ def routes_sql() -> str:
     lcp_before = sql.rollup_source(
         sql.VITALS_ROLLUP, where="name = 'LCP'", by="route", window=sql.PREVIOUS_RANGE
     )
-    lcp = sql.quantiles_merge("value_quantiles", "name = 'LCP' AND period = 'now'")
-    inp = sql.quantiles_merge("value_quantiles", "name = 'INP' AND period = 'now'")
-    lcp_previous = sql.quantiles_merge("value_quantiles", "period = 'before'")
+    lcp = sql.quantiles("name = 'LCP' AND period = 'now'")
+    inp = sql.quantiles("name = 'INP' AND period = 'now'")
+    lcp_previous = sql.quantiles("period = 'before'")
     columns = ", ".join(
         f"{sql.no_nan(c)} AS {c}" for c in ("lcp_p75", "lcp_p95", "inp_p75", "inp_p95")
     )
@@ -71,7 +71,7 @@ def route_lcp_over_time_sql() -> str:
         sql.VITALS_ROLLUP, where=f"name = 'LCP' AND {top}", by="route", series=True
     )
     return (
-        f"SELECT time, route, {sql.quantiles_merge('value_quantiles')}[{sql.P75}] AS lcp_p75\n"
+        f"SELECT time, route, {sql.quantiles()}[{sql.P75}] AS lcp_p75\n"
         f"FROM {source}\n"
         "GROUP BY time, route ORDER BY time"
     )

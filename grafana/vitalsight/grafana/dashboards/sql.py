@@ -2,11 +2,12 @@
 panel reads (rollup or raw, chosen per panel and visible in its query), weighted counts and
 quantile merges.
 
-Vitals and requests are read through `rollup_source`, a subquery that picks the rollup in
-SQL (Grafana macros cannot branch): per-minute rows for ranges up to 2 days or when a filter
-the coarse rollups lack is set, else hourly rows, and daily rows for the whole days inside the
-range. All levels hold the same measures and t-digest states, so a panel merges whatever the
-subquery returns.
+Vitals and requests are read through `rollup_source`, a subquery that picks its rows in SQL
+(Grafana macros cannot branch): raw facts for ranges up to 2 days or when a filter the
+coarse rollups lack is set, else hourly rollup rows, and daily ones for the whole days inside
+the range. The rollups are histograms as rows (a 2% log bucket per row), so every branch
+yields plain (value, weight) rows and `quantiles` is one weighted t-digest over them: no
+quantile states are merged, which is what made long ranges slow.
 
 Counts are weighted: a sampled row stands for 1 / sample_rate rows (the rollups' `weight`
 column holds that sum), so panels show estimates of real traffic, not of what was kept.
@@ -96,11 +97,13 @@ def filters(*, exclude: Iterable[str] = (), prefix: str = "") -> str:
     )
 
 
-def quantiles_merge(state_column: str, condition: str | None = None) -> str:
-    """Merge the rollups' t-digest states; index the result with P50…P99."""
+def quantiles(condition: str | None = None) -> str:
+    """Weighted quantiles of a `rollup_source`'s `value` (a raw value, or a rollup bucket's
+    centre) by `weight`; index the result with P50…P99."""
+    weight = "toUInt32(round(weight))"
     if condition is None:
-        return f"quantilesTDigestWeightedMerge({QUANTILE_LEVELS})({state_column})"
-    return f"quantilesTDigestWeightedMergeIf({QUANTILE_LEVELS})({state_column}, {condition})"
+        return f"quantilesTDigestWeighted({QUANTILE_LEVELS})(value, {weight})"
+    return f"quantilesTDigestWeightedIf({QUANTILE_LEVELS})(value, {weight}, {condition})"
 
 
 def quantiles_raw(value_column: str, condition: str | None = None) -> str:
@@ -144,17 +147,26 @@ PREVIOUS_RANGE = Window("$__fromTime - ($__toTime - $__fromTime)", "$__fromTime"
 """The range of the same length just before the dashboard's (for trends)."""
 
 
+BUCKET_BASE = 1.02
+"""The rollups' histogram buckets are 2% wide: `bucket` = round(log_1.02(value))."""
+
+BUCKET_VALUE = f"if(bucket = -32768, 0, pow({BUCKET_BASE}, bucket))"
+"""A bucket's centre; -32768 holds values <= 0 (a CLS of 0)."""
+
+
 @dataclass(frozen=True)
 class Rollup:
-    """A fact's rollups: per minute keyed by every filter dimension, and hourly and daily
-    keyed by `columns` with `grouping_sets` as (`dimension`, `dimension_value`) rows."""
+    """A fact's coarse rollups, hourly and daily, keyed by `columns` with `grouping_sets` as
+    (`dimension`, `dimension_value`) rows and a histogram bucket of `value`, and the raw
+    expressions of their measures (what one fact row adds)."""
 
-    minute: str
+    facts: Table
     hour: str
     day: str
+    value: str
     columns: tuple[str, ...]
     grouping_sets: tuple[str, ...]
-    measures: tuple[str, ...]
+    measures: tuple[tuple[str, str], ...]
 
     @property
     def lacking(self) -> tuple[str, ...]:
@@ -162,21 +174,46 @@ class Rollup:
         return tuple(name for name in FILTER_VARIABLES if name not in self.columns)
 
 
+_ROW_WEIGHT = "1 / sample_rate"
+
+
+def _weighted(condition: str) -> str:
+    return f"if({condition}, {_ROW_WEIGHT}, 0)"
+
+
 VITALS_ROLLUP = Rollup(
-    "rum_vitals_1m",
+    VITALS_RAW,
     "rum_vitals_1h",
     "rum_vitals_1d",
+    value="value",
     columns=("app", "environment", "release", "name"),
     grouping_sets=("route", "device", "country"),
-    measures=("samples", "weight", "good", "needs_improvement", "poor", "value_quantiles"),
+    measures=(
+        ("samples", "toUInt64(1)"),
+        ("weight", _ROW_WEIGHT),
+        ("good", _weighted("rating = 'good'")),
+        ("needs_improvement", _weighted("rating = 'needs-improvement'")),
+        ("poor", _weighted("rating = 'poor'")),
+    ),
 )
 REQUESTS_ROLLUP = Rollup(
-    "rum_requests_1m",
+    REQUESTS_RAW,
     "rum_requests_1h",
     "rum_requests_1d",
+    value="duration_ms",
     columns=("app", "environment", "release", "url_template", "method"),
     grouping_sets=("route",),
-    measures=("samples", "weight", "errors", "duration_quantiles"),
+    measures=(
+        ("samples", "toUInt64(1)"),
+        ("weight", _ROW_WEIGHT),
+        ("errors", _weighted("status >= 500 OR status = 0")),
+        ("slow", _weighted(f"duration_ms > {SLOW_REQUEST_MS}")),  # as the rollup's MV
+        ("status_failed", _weighted("status = 0")),
+        ("status_2xx", _weighted("status BETWEEN 200 AND 299")),
+        ("status_3xx", _weighted("status BETWEEN 300 AND 399")),
+        ("status_4xx", _weighted("status BETWEEN 400 AND 499")),
+        ("status_5xx", _weighted("status >= 500")),
+    ),
 )
 
 
@@ -197,12 +234,13 @@ def rollup_source(
     window: Window = RANGE,
     exclude: Iterable[str] = (),
 ) -> str:
-    """A parenthesised subquery of `rollup` rows in `window` matching `where`, with columns
-    `time` (the series bucket, when `series`), the rollup's columns, `by` (a grouping set
-    of the coarse rollups, e.g. route) and the measures. Exactly one branch reads rows:
-    per-minute, or (long range, lacking filters on "All") hourly rows, with daily rows for
-    the whole days in the window unless `series`. `exclude` leaves filters out, as in
-    `filters`; `where` may use `by` but no other dimension of the per-minute rollup."""
+    """A parenthesised subquery of the fact's rows in `window` matching `where`, with
+    columns `time` (the series bucket, when `series`), the rollup's columns, `by` (a
+    grouping set of the rollups, e.g. route), `value` (for `quantiles`) and the measures.
+    Exactly one branch reads rows: raw facts, or (long range, lacking filters on "All")
+    hourly rollup rows, with daily rows for the whole days in the window unless `series`.
+    `exclude` leaves filters out, as in `filters`; `where` may use `by` but no other
+    dimension of the raw facts."""
     skipped = set(exclude)
     if by is not None and by not in rollup.grouping_sets:
         raise ValueError(f"{rollup.hour} has no grouping set {by!r}")
@@ -212,27 +250,33 @@ def rollup_source(
         for name in FILTER_VARIABLES
         if name in rollup.columns and name not in skipped
     )
-    key = ", ".join(rollup.columns)
-    measures = ", ".join(rollup.measures)
 
-    def select(table: str, time_column: str, fine: bool) -> str:
-        columns = [key]
+    def select(table: str, time_column: str, raw: bool) -> str:
+        columns = []
         if series:
             bucket = (
                 f"$__timeInterval({time_column})"
-                if fine
+                if raw
                 else f"toStartOfInterval({time_column},"
                 f" INTERVAL greatest($__interval_s, {COARSE_BUCKET_S}) second)"
             )
-            columns.insert(0, f"{bucket} AS time")
+            columns.append(f"{bucket} AS time")
+        columns += rollup.columns
         if by is not None:
-            columns.append(by if fine else f"dimension_value AS {by}")
-        return f"SELECT {', '.join(columns)}, {measures} FROM {table}"
+            columns.append(by if raw else f"dimension_value AS {by}")
+        if raw:
+            columns.append(rollup.value if rollup.value == "value" else f"{rollup.value} AS value")
+            columns += [f"{expression} AS {name}" for name, expression in rollup.measures]
+        else:
+            columns.append(f"{BUCKET_VALUE} AS value")
+            columns += [name for name, _ in rollup.measures]
+        return f"SELECT {', '.join(columns)} FROM {table}"
 
+    raw = rollup.facts
     dimension = f"dimension = '{by or ''}'"
     branches = [
-        f"{select(rollup.minute, 'minute', True)}\n"
-        f"    WHERE NOT ({coarse}) AND {window.holds('minute')} AND {where}"
+        f"{select(raw.name, raw.time_column, True)}\n"
+        f"    WHERE NOT ({coarse}) AND {window.holds(raw.time_column)} AND {where}"
         f" AND {filters(exclude=skipped)}",
     ]
     hours = window.holds("hour")
