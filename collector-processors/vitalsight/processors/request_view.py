@@ -24,15 +24,46 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from vitalsight.receivers.signals import LOGS, TRACES, Signal
 
-Shape = tuple[str, ...]  # an attribute list's keys, in order
+Keys = tuple[str, ...]  # an attribute list's keys, in order
 PlanT = TypeVar("PlanT")
 
 SCALARS = frozenset({"int_value", "double_value", "bool_value"})
 
 
+class Shape:
+    """The keys of an attribute list, interned (`shape_for`): the records that have the same
+    keys in the same order share one Shape, and the plans processors work out for it."""
+
+    __slots__ = ("keys", "plans")
+
+    def __init__(self, keys: Keys) -> None:
+        self.keys = keys
+        self.plans: dict[object, Any] = {}  # PlanCache token → plan
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys
+
+
+_SHAPES: dict[Keys, Shape] = {}
+_SHAPES_KEPT = 4096  # distinct shapes remembered (an SDK sends a handful)
+
+
+def shape_for(keys: Keys) -> Shape:
+    """The interned Shape of `keys`."""
+    shape = _SHAPES.get(keys)
+    if shape is None:
+        if len(_SHAPES) >= _SHAPES_KEPT:
+            _SHAPES.clear()  # unusual senders: start over rather than grow
+        shape = _SHAPES[keys] = Shape(keys)
+    return shape
+
+
 def shape_of(attributes: Any) -> Shape:
-    """The keys of a repeated KeyValue, in order."""
-    return tuple([kv.key for kv in attributes])
+    """The Shape of a repeated KeyValue."""
+    return shape_for(tuple([kv.key for kv in attributes]))
 
 
 def scalar_text(value: Any) -> str | None:
@@ -49,29 +80,23 @@ def scalar_text(value: Any) -> str | None:
     return None
 
 
-def last_positions(shape: Shape) -> dict[str, int]:
+def last_positions(keys: Keys) -> dict[str, int]:
     """Key → position of its last occurrence (as a dict built from the pairs would keep)."""
-    return dict(zip(shape, range(len(shape)), strict=True))
-
-
-def first_position(shape: Shape, key: str) -> int | None:
-    return shape.index(key) if key in shape else None
+    return dict(zip(keys, range(len(keys)), strict=True))
 
 
 class PlanCache(Generic[PlanT]):
-    """What a processor worked out for a shape, for the shapes seen lately (bounded)."""
+    """What one processor works out per shape, kept on the shape: `get(shape)` costs a
+    dict lookup once the shape was seen."""
 
-    def __init__(self, make: Callable[[Shape], PlanT], size: int = 1024) -> None:
+    def __init__(self, make: Callable[[Keys], PlanT]) -> None:
         self._make = make
-        self._size = size
-        self._plans: dict[Shape, PlanT] = {}
+        self._token = object()  # not the cache itself: shapes must not keep processors
 
-    def __call__(self, shape: Shape) -> PlanT:
-        plan = self._plans.get(shape)
+    def get(self, shape: Shape) -> PlanT:
+        plan: PlanT | None = shape.plans.get(self._token)
         if plan is None:
-            if len(self._plans) >= self._size:
-                self._plans.clear()  # unusual senders: start over rather than grow
-            plan = self._plans[shape] = self._make(shape)
+            plan = shape.plans[self._token] = self._make(shape.keys)
         return plan
 
 
@@ -80,12 +105,13 @@ class _Attributed:
 
     def _append(self, attributes: Any, shape: Shape, key: str, text: str) -> Shape:
         attributes.append(KeyValue(key=key, value=AnyValue(string_value=text)))
-        return (*shape, key)
+        return shape_for((*shape.keys, key))
 
     def _set(self, attributes: Any, shape: Shape, key: str, text: str) -> Shape:
         """Like `otlp_records.set_str`: replace the first `key`'s value, or add the key."""
-        if key in shape:
-            attributes[shape.index(key)].value.string_value = text  # clears other members
+        keys = shape.keys
+        if key in keys:
+            attributes[keys.index(key)].value.string_value = text  # clears other members
             return shape
         return self._append(attributes, shape, key, text)
 
@@ -93,7 +119,7 @@ class _Attributed:
         for index in reversed(indexes):
             del attributes[index]
         dropped = set(indexes)
-        return tuple(key for index, key in enumerate(shape) if index not in dropped)
+        return shape_for(tuple(key for index, key in enumerate(shape.keys) if index not in dropped))
 
 
 class ScopeView(_Attributed):
@@ -106,7 +132,9 @@ class ScopeView(_Attributed):
         self.scope = message.scope
         self._repeated = repeated
         self.records: list[Any] = list(repeated)
-        self.shapes: list[Shape] = [tuple([kv.key for kv in r.attributes]) for r in self.records]
+        self.shapes: list[Shape] = [
+            shape_for(tuple([kv.key for kv in r.attributes])) for r in self.records
+        ]
 
     def __len__(self) -> int:
         return len(self.records)
@@ -152,8 +180,8 @@ class ResourceView(_Attributed):
 
     def get_str(self, key: str) -> str | None:
         """The first `key`'s value as text (`scalar_text`), or None."""
-        index = first_position(self.shape, key)
-        return None if index is None else scalar_text(self.attributes[index].value)
+        keys = self.shape.keys
+        return scalar_text(self.attributes[keys.index(key)].value) if key in keys else None
 
     def append_str(self, key: str, text: str) -> None:
         self.shape = self._append(self.attributes, self.shape, key, text)

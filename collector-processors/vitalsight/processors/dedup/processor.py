@@ -17,6 +17,7 @@ from typing import Any
 
 from vitalsight.processors.dedup.config import DedupConfig
 from vitalsight.processors.request_view import (
+    Keys,
     PlanCache,
     RequestView,
     ResourceView,
@@ -32,7 +33,9 @@ WEB_VITAL_EVENT = "browser.web_vital"
 VITAL_ID = "browser.web_vital.id"
 VITAL_NAME = "browser.web_vital.name"
 VITAL_VALUE = "browser.web_vital.value"
-_VITAL_PARTS = (VITAL_NAME, VITAL_VALUE)
+# Positions of event.name, the vital's id, session.id, the vital's name and value, and of
+# each key attribute.
+_Plan = tuple[int | None, int | None, int | None, int | None, int | None, tuple[int | None, ...]]
 _SEPARATOR = "\x1f"
 
 
@@ -53,7 +56,11 @@ def _text(value: Any) -> str:
 
 
 def _at(attributes: Any, index: int | None) -> str:
-    return "" if index is None else scalar_text(attributes[index].value) or ""
+    """The value at position `index` as text ("" when absent)."""
+    if index is None:
+        return ""
+    value = attributes[index].value
+    return value.string_value or scalar_text(value) or ""
 
 
 class DedupProcessor:
@@ -65,7 +72,7 @@ class DedupProcessor:
         self._clock = clock
         self._seen: OrderedDict[bytes, float] = OrderedDict()
         self._key_attributes = config.key_attributes
-        self._plan = PlanCache(self._make_plan)
+        self._plan = PlanCache(self._make_plan).get
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -96,10 +103,13 @@ class DedupProcessor:
                 res = self._res_session(resource)
                 for scope in resource.scopes:
                     dropped: list[int] = []
-                    shapes = scope.shapes
-                    for index, record in enumerate(scope.records):
-                        stats.seen += 1
-                        key = record_id(record, shapes[index], res)
+                    records = scope.records
+                    stats.seen += len(records)
+                    keys = [
+                        record_id(record, shape, res)
+                        for record, shape in zip(records, scope.shapes, strict=True)
+                    ]
+                    for index, key in enumerate(keys):
                         if key is None:
                             stats.unkeyed += 1
                         elif key in seen:
@@ -124,35 +134,42 @@ class DedupProcessor:
             self.stats.expired += 1
 
     def _res_session(self, resource: ResourceView) -> str:
-        index = last_positions(resource.shape).get(SESSION_ID)
+        index = last_positions(resource.shape.keys).get(SESSION_ID)
         return "" if index is None else _text(resource.attributes[index].value)
 
-    def _make_plan(self, shape: Shape) -> tuple[int | None, ...]:
-        """Positions of the keys the id reads (the last occurrence, as a dict keeps)."""
+    def _make_plan(self, shape: Keys) -> _Plan:
+        """Positions of the keys the id reads (the last occurrence, as a dict keeps); the
+        key attributes' as a tuple of the present ones (an absent one reads as "")."""
         last = last_positions(shape)
-        return tuple(last.get(key) for key in (EVENT_NAME, VITAL_ID, SESSION_ID, *_VITAL_PARTS))
+        return (
+            last.get(EVENT_NAME),
+            last.get(VITAL_ID),
+            last.get(SESSION_ID),
+            last.get(VITAL_NAME),
+            last.get(VITAL_VALUE),
+            tuple(last.get(key) for key in self._key_attributes),
+        )
 
     def _log_id(self, record: Any, shape: Shape, res_session: str) -> bytes | None:
-        plan = self._plan(shape)
-        event_at, vital_at, session_at = plan[:3]
+        event_at, vital_at, session_at, name_at, value_at, keys_at = self._plan(shape)
         attributes = record.attributes
         name = record.event_name or _at(attributes, event_at)
         vital_id = _at(attributes, vital_at) if name == WEB_VITAL_EVENT else ""
         if vital_id:
             # web-vitals reuses a metric's id for updated values (reportAllChanges), so the
             # value is part of the id: only an identical report is a replay.
-            parts = ["v", vital_id, _at(attributes, plan[3]), _at(attributes, plan[4])]
+            data = _SEPARATOR.join(
+                ("v", vital_id, _at(attributes, name_at), _at(attributes, value_at))
+            )
         else:
             session = _at(attributes, session_at) or res_session
             timestamp = record.time_unix_nano or record.observed_time_unix_nano
             if not session and not timestamp:
                 return None  # nothing tells two such records apart: keep (fail open)
             parts = ["r", session, name, str(timestamp)]
-            if self._key_attributes:
-                last = last_positions(shape)
-                parts.extend(_at(attributes, last.get(key)) for key in self._key_attributes)
-        data = _SEPARATOR.join(parts).encode()
-        return hashlib.blake2b(data, digest_size=16).digest()
+            parts.extend([_at(attributes, at) if at is not None else "" for at in keys_at])
+            data = _SEPARATOR.join(parts)
+        return hashlib.blake2b(data.encode(), digest_size=16).digest()
 
 
 def _span_id(span: Any, shape: Shape, res_session: str) -> bytes | None:

@@ -28,12 +28,11 @@ from vitalsight.processors.enrich.geo import (
 )
 from vitalsight.processors.enrich.routes import RouteTemplater
 from vitalsight.processors.request_view import (
+    Keys,
     PlanCache,
     RequestView,
     ResourceView,
     ScopeView,
-    Shape,
-    shape_of,
 )
 from vitalsight.receivers.signals import LOGS, METRICS, Signal
 
@@ -186,7 +185,7 @@ class EnrichProcessor:
         # Inputs are read; outputs only need to be known present (their values are not read).
         self._inputs = frozenset({SERVICE_NAME, BROWSER_MOBILE}.union(*(s.sources for s in steps)))
         self._outputs = frozenset().union(*(s.outputs for s in steps)) - self._inputs
-        self._plan = PlanCache(self._make_plan)
+        self._plan = PlanCache(self._make_plan).get
 
     # -- the steps ------------------------------------------------------------------------
 
@@ -257,7 +256,7 @@ class EnrichProcessor:
         for resource in view.resources:
             self._group(resource, logs=logs)
 
-    def _make_plan(self, shape: Shape) -> _Plan:
+    def _make_plan(self, shape: Keys) -> _Plan:
         """Which inputs and outputs a shape has, and the positions to drop.
 
         Set operations on the keys (C speed), once per shape rather than per record.
@@ -287,7 +286,7 @@ class EnrichProcessor:
 
     def _drop(self, attributes: Any) -> None:
         """Drop the IP attributes of a metric data point."""
-        drops = self._drops(shape_of(attributes))
+        drops = self._drops([kv.key for kv in attributes])
         for index in reversed(drops):
             del attributes[index]
         self.counts["ip_attributes_dropped"] += len(drops)

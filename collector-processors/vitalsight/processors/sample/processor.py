@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from vitalsight.processors.request_view import (
+    Keys,
     PlanCache,
     RequestView,
     ScopeView,
-    Shape,
     last_positions,
     scalar_text,
 )
@@ -114,6 +114,11 @@ def _text(attributes: Any, index: int | None) -> str | None:
     return None if index is None else scalar_text(attributes[index].value)
 
 
+def _text_or(value: Any, default: str) -> str:
+    """`_text(…) or default` for a value that is there."""
+    return value.string_value or scalar_text(value) or default
+
+
 def _number(attributes: Any, index: int | None) -> float | None:
     return None if index is None else _value_number(attributes[index].value)
 
@@ -130,7 +135,7 @@ def _value_number(value: Any) -> float | None:
     return None
 
 
-def _make_plan(shape: Shape) -> dict[str, int]:
+def _make_plan(shape: Keys) -> dict[str, int]:
     """Positions of the keys the decision reads (the last occurrence, as a dict keeps)."""
     return {key: index for key, index in last_positions(shape).items() if key in _WANTED}
 
@@ -159,7 +164,7 @@ class SampleProcessor:
         self._error_sessions: OrderedDict[str, None] = OrderedDict()
         self._traffic: OrderedDict[tuple[str, str], _Traffic] = OrderedDict()
         self._lock = threading.Lock()
-        self._plan = PlanCache(_make_plan)
+        self._plan = PlanCache(_make_plan).get
 
     # -- public API ------------------------------------------------------------------------
 
@@ -255,6 +260,8 @@ class SampleProcessor:
         spans = view.signal is TRACES
         scopes: list[tuple[ScopeView, list[_Item]]] = []
         traffic: Counter[tuple[str, str]] = Counter()
+        count = self.config.adaptive.enabled  # traffic feeds only the adaptive rate
+        plans = self._plan
         for resource in view.resources:
             res = resource.attributes
             # The last occurrence of a repeated key counts, as it would in a dict.
@@ -268,17 +275,20 @@ class SampleProcessor:
                 items: list[_Item] = []
                 shapes = scope.shapes
                 for index, record in enumerate(scope.records):
-                    plan = self._plan(shapes[index])
+                    plan = plans(shapes[index])
                     attrs = record.attributes
-                    session = _text(attrs, plan.get(SESSION_ID)) or res_session
-                    route = _text(attrs, plan.get(ROUTE)) or res_route
+                    at = plan.get(SESSION_ID)
+                    session = res_session if at is None else _text_or(attrs[at].value, res_session)
+                    at = plan.get(ROUTE)
+                    route = res_route if at is None else _text_or(attrs[at].value, res_route)
                     if spans:
                         kind = _span_kind(record, attrs, plan)
                     else:
                         kind = _log_kind(record, attrs, plan)
                     if kind == _ERROR and session and remember:
                         self._remember_error_session(session)
-                    traffic[(app, route)] += 1
+                    if count:
+                        traffic[(app, route)] += 1
                     own_rate = plan.get(SAMPLE_RATE)
                     items.append(
                         (record, attrs, session, app, route, release, kind, own_rate, res_rate)
@@ -353,7 +363,14 @@ class _Decider:
     def __init__(self, processor: SampleProcessor, now: float) -> None:
         self._p = processor
         self._now = now
-        self._rates: dict[tuple[str, str, str], float] = {}
+        config = processor.config
+        self._keep_errors = config.keep_errors
+        self._keep_poor = config.keep_poor_vitals
+        self._without_session = config.without_session
+        self._error_sessions = processor._error_sessions
+        self._stats = processor.stats
+        # (app, route, release) → (rate, hash threshold); key → hash
+        self._rates: dict[tuple[str, str, str], tuple[float, int]] = {}
         self._hashes: dict[bytes, int] = {}
 
     def __call__(
@@ -370,29 +387,30 @@ class _Decider:
         own_rate: int | None,
         res_rate: float | None,
     ) -> bool:
-        p = self._p
-        config, stats = p.config, p.stats
+        stats = self._stats
         stats.seen += 1
         rate = 1.0
-        if kind == _ERROR and config.keep_errors:
+        if kind == _ERROR and self._keep_errors:
             stats.kept_error += 1
-        elif kind == _POOR and config.keep_poor_vitals:
+        elif kind == _POOR and self._keep_poor:
             stats.kept_poor_vital += 1
-        elif session and session in p._error_sessions:
+        elif session and session in self._error_sessions:
             stats.kept_error_session += 1
         else:
-            key = session.encode() if session else _trace_key(record, config.without_session)
+            key = session.encode() if session else _trace_key(record, self._without_session)
             if key is None:
                 stats.kept_unkeyed += 1
             else:
                 rate_key = (app, route, release)
-                rate = self._rates.get(rate_key, 0.0)
-                if not rate:
-                    rate = self._rates[rate_key] = p._rate(app, route, release, self._now)
+                known = self._rates.get(rate_key)
+                if known is None:
+                    rate = self._p._rate(app, route, release, self._now)
+                    known = self._rates[rate_key] = (rate, int(rate * _SPACE))
+                rate, threshold = known
                 hashed = self._hashes.get(key)
                 if hashed is None:
-                    hashed = self._hashes[key] = p._hash(key)
-                if hashed >= int(rate * _SPACE):
+                    hashed = self._hashes[key] = self._p._hash(key)
+                if hashed >= threshold:
                     stats.dropped += 1
                     return False
                 stats.kept_sampled += 1

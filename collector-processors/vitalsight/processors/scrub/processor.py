@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
 
 from vitalsight.processors.otlp_records import get_str
-from vitalsight.processors.request_view import PlanCache, RequestView, ResourceView, Shape
+from vitalsight.processors.request_view import Keys, PlanCache, RequestView, ResourceView, Shape
 from vitalsight.processors.scrub.config import KINDS, REPLACEMENTS, ScrubConfig
 from vitalsight.receivers.signals import METRICS, TRACES, Signal
 
@@ -227,7 +227,7 @@ class ScrubProcessor:
         }
         self._detectors = self._build_detectors()
         self._policies: dict[str, int] = {}
-        self._plans = PlanCache(self._plan)
+        self._plans = PlanCache(self._plan).get
         self._cache_size = config.cache_size
         self._text_cache: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._url_cache: dict[tuple[int, str], tuple[str, tuple[str, ...]]] = {}
@@ -407,7 +407,7 @@ class ScrubProcessor:
                 self._policies[key] = policy
         return policy
 
-    def _plan(self, shape: Shape) -> tuple[tuple[int, int], ...]:
+    def _plan(self, shape: Keys) -> tuple[tuple[int, int], ...]:
         """(position, policy) of every key of `shape` that is not `never_touch`."""
         return tuple(
             (index, policy)
