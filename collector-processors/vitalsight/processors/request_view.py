@@ -123,17 +123,21 @@ class _Attributed:
 
 
 class ScopeView(_Attributed):
-    """A scope's records (log records or spans) and their shapes, in order."""
+    """A scope's records (log records or spans), their attribute lists and shapes, in order."""
 
-    __slots__ = ("_repeated", "message", "records", "scope", "shapes")
+    __slots__ = ("_repeated", "attributes", "message", "records", "scope", "shapes")
 
     def __init__(self, message: Any, repeated: Any) -> None:
         self.message = message  # ScopeLogs / ScopeSpans
         self.scope = message.scope
         self._repeated = repeated
         self.records: list[Any] = list(repeated)
+        # Each record's repeated KeyValue, kept: upb hands out a new wrapper on every access.
+        self.attributes: list[Any] = [record.attributes for record in self.records]
+        known = _SHAPES.get
         self.shapes: list[Shape] = [
-            shape_for(tuple([kv.key for kv in r.attributes])) for r in self.records
+            known(keys) or shape_for(keys)
+            for keys in [tuple([kv.key for kv in attributes]) for attributes in self.attributes]
         ]
 
     def __len__(self) -> int:
@@ -145,22 +149,20 @@ class ScopeView(_Attributed):
         for index in reversed(indexes):
             del repeated[index]
             del self.records[index]
+            del self.attributes[index]
             del self.shapes[index]
 
     def append_str(self, index: int, key: str, text: str) -> None:
         """Add `key` = `text` to the attributes of record `index`."""
-        attributes = self.records[index].attributes
-        self.shapes[index] = self._append(attributes, self.shapes[index], key, text)
+        self.shapes[index] = self._append(self.attributes[index], self.shapes[index], key, text)
 
     def set_str(self, index: int, key: str, text: str) -> None:
         """Set the first `key` of record `index` to `text`, or add it."""
-        attributes = self.records[index].attributes
-        self.shapes[index] = self._set(attributes, self.shapes[index], key, text)
+        self.shapes[index] = self._set(self.attributes[index], self.shapes[index], key, text)
 
     def delete_attributes(self, index: int, positions: Sequence[int]) -> None:
         """Remove the attributes at `positions` (ascending) of record `index`."""
-        attributes = self.records[index].attributes
-        self.shapes[index] = self._delete(attributes, self.shapes[index], positions)
+        self.shapes[index] = self._delete(self.attributes[index], self.shapes[index], positions)
 
 
 class ResourceView(_Attributed):

@@ -106,8 +106,10 @@ class DedupProcessor:
                     records = scope.records
                     stats.seen += len(records)
                     keys = [
-                        record_id(record, shape, res)
-                        for record, shape in zip(records, scope.shapes, strict=True)
+                        record_id(record, attributes, shape, res)
+                        for record, attributes, shape in zip(
+                            records, scope.attributes, scope.shapes, strict=True
+                        )
                     ]
                     for index, key in enumerate(keys):
                         if key is None:
@@ -150,9 +152,8 @@ class DedupProcessor:
             tuple(last.get(key) for key in self._key_attributes),
         )
 
-    def _log_id(self, record: Any, shape: Shape, res_session: str) -> bytes | None:
+    def _log_id(self, record: Any, attributes: Any, shape: Shape, res_session: str) -> bytes | None:
         event_at, vital_at, session_at, name_at, value_at, keys_at = self._plan(shape)
-        attributes = record.attributes
         name = record.event_name or _at(attributes, event_at)
         vital_id = _at(attributes, vital_at) if name == WEB_VITAL_EVENT else ""
         if vital_id:
@@ -172,7 +173,7 @@ class DedupProcessor:
         return hashlib.blake2b(data.encode(), digest_size=16).digest()
 
 
-def _span_id(span: Any, shape: Shape, res_session: str) -> bytes | None:
+def _span_id(span: Any, attributes: Any, shape: Shape, res_session: str) -> bytes | None:
     span_id = bytes(span.span_id)
     if not span_id.strip(b"\0"):
         return None

@@ -33,6 +33,7 @@ from vitalsight.processors.request_view import (
     RequestView,
     ResourceView,
     ScopeView,
+    Shape,
 )
 from vitalsight.receivers.signals import LOGS, METRICS, Signal
 
@@ -310,22 +311,29 @@ class EnrichProcessor:
         # (worked out once per resource, not per record).
         unsent = [(step, step.outputs - sent, from_resource[step.name]) for step in self._steps]
         plans = self._plan
+        # Per shape, for this resource: the steps a record can need, and its plan.
+        decided: dict[Shape, tuple[list[tuple[_Step, Pairs]], _Plan]] = {}
         for scope in resource.scopes:
             records, shapes = scope.records, scope.shapes
             for index in range(len(records)):
-                plan = plans(shapes[index])
-                present = plan.present
-                # A step runs unless the record (or resource) has its outputs, and does
-                # nothing without its inputs on the record unless it overwrites.
-                steps = [
-                    (step, res_pairs)
-                    for step, missing, res_pairs in unsent
-                    if step.overwrite
-                    or not (present >= missing or step.sources.isdisjoint(present))
-                ]
+                shape = shapes[index]
+                known = decided.get(shape)
+                if known is None:
+                    plan = plans(shape)
+                    present = plan.present
+                    # A step runs unless the record (or resource) has its outputs, and does
+                    # nothing without its inputs on the record unless it overwrites.
+                    steps = [
+                        (step, res_pairs)
+                        for step, missing, res_pairs in unsent
+                        if step.overwrite
+                        or not (present >= missing or step.sources.isdisjoint(present))
+                    ]
+                    known = decided[shape] = (steps, plan)
+                steps, plan = known
                 if steps:
                     record = records[index]
-                    rec = self._values(record.attributes, plan)
+                    rec = self._values(scope.attributes[index], plan)
                     if URL_FULL in rec and not (logs and record.event_name == PAGE_VIEW_EVENT):
                         del rec[URL_FULL]  # the page's URL on page views only, else a request's
                     target = _Record(scope, index)

@@ -273,10 +273,10 @@ class SampleProcessor:
             res_rate = _number(res, res_plan.get(SAMPLE_RATE))
             for scope in resource.scopes:
                 items: list[_Item] = []
-                shapes = scope.shapes
+                shapes, attributes = scope.shapes, scope.attributes
                 for index, record in enumerate(scope.records):
                     plan = plans(shapes[index])
-                    attrs = record.attributes
+                    attrs = attributes[index]
                     at = plan.get(SESSION_ID)
                     session = res_session if at is None else _text_or(attrs[at].value, res_session)
                     at = plan.get(ROUTE)

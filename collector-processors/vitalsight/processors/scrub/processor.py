@@ -306,14 +306,15 @@ class ScrubProcessor:
                 for index, record in enumerate(scope.records):
                     try:
                         shape = scope.shapes[index]
-                        if filters and self._denied(filters, record.attributes, shape, resource):
+                        attributes = scope.attributes[index]
+                        if filters and self._denied(filters, attributes, shape, resource):
                             dropped[DENIED] += 1
                             bad_records.append(index)
                             continue
                         if spans:
-                            self._scrub_span(record, shape, counts)
+                            self._scrub_span(record, attributes, shape, counts)
                         else:
-                            self._scrub_shaped(record.attributes, shape, counts)
+                            self._scrub_shaped(attributes, shape, counts)
                             if record.HasField("body"):
                                 self.scrub_value(record.body, counts, _PLAIN)
                     except Exception:
@@ -326,12 +327,12 @@ class ScrubProcessor:
             view.delete_scopes(resource, bad_scopes)
         view.delete_resources(bad_resources)
 
-    def _scrub_span(self, span: Any, shape: Shape, counts: Counter[str]) -> None:
+    def _scrub_span(self, span: Any, attributes: Any, shape: Shape, counts: Counter[str]) -> None:
         name = span.name
         new = self.scrub_text(name, counts)
         if new != name:
             span.name = new
-        self._scrub_shaped(span.attributes, shape, counts)
+        self._scrub_shaped(attributes, shape, counts)
         if span.status.message:
             span.status.message = self.scrub_text(span.status.message, counts)
         for span_event in span.events:
