@@ -59,6 +59,33 @@ def test_z_scores_are_calibrated_under_the_null() -> None:
     assert float(np.mean(np.asarray(z) > 2.33)) < 0.02  # ~1% one-sided at 2.33
 
 
+def test_a_new_release_at_the_minimum_traffic_is_judged_on_the_shared_density() -> None:
+    # 60 rows cannot estimate their own density at q75: on their own they halve z about half
+    # of the time. Pooled with the concurrent baseline's (the shared distribution under "no
+    # change"), a 40% rise at 60 rows is found most of the time, and noise stays calibrated.
+    def found(pooled: bool, seed: int, factor: float) -> float:
+        rng = np.random.default_rng(seed)
+        shifts = [
+            percentile_shift(
+                _summary(_lcp(rng, 60, 1900 * factor)), _summary(_lcp(rng, 1000)), pooled=pooled
+            )
+            for _ in range(500)
+        ]
+        return float(
+            np.mean([is_regression(x, min_change_pct=15, min_z=4, min_delta=100) for x in shifts])
+        )
+
+    assert found(pooled=True, seed=10, factor=1.4) >= 0.7
+    assert found(pooled=False, seed=10, factor=1.4) < found(pooled=True, seed=10, factor=1.4)
+    assert found(pooled=True, seed=11, factor=1.0) <= 0.004
+    rng = np.random.default_rng(12)
+    z = [
+        percentile_shift(_summary(_lcp(rng, 60)), _summary(_lcp(rng, 1000)), pooled=True).z
+        for _ in range(2000)
+    ]
+    assert 0.8 < float(np.std(z)) < 1.25
+
+
 def test_a_skewed_metric_tripling_is_significant_with_local_density() -> None:
     rng = np.random.default_rng(9)
     # CLS-like: most views near zero, a long tail

@@ -96,6 +96,6 @@ class InsightEngine:
     def run_cycle(self, now: datetime) -> list[IncidentCard]:
         """The cards opened, updated or resolved at `now` (naive datetimes are UTC)."""
         now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-        findings = self._detectors.findings(now, self._tracker.is_open)
+        findings = self._detectors.findings(now, self._tracker.is_open, self._tracker.open_cards)
         cards = self._tracker.observe(now, findings)
         return [card.model_copy(update={"summary": render(card)}) for card in cards]

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 NEW_RELEASE_MARGIN = timedelta(minutes=10)
 MIN_CONCURRENT_SAMPLES = 10  # previous-release samples that make a comparison concurrent
 CONCENTRATED_SHARE = 0.9  # a value holding this share of the samples "carries" them
+MIN_NAMING_SAMPLES = 10  # a new release this thin can name a change, not prove one
 
 RELEASE_DIMENSIONS = ("release", "release_device")  # cohorts of a new release
 SPECIFICITY = {"release_device": 3, "release": 2, "": 0}  # device, network: 1
@@ -116,7 +117,12 @@ class Finder:
         for window in rows:
             if not self._concurrent(cohort, refs, window.period):
                 continue
-            shifts = [percentile_shift(percentiles(window), percentiles(ref)) for ref in refs]
+            # a new release beside the previous one, over the same minutes: one audience
+            pooled = cohort[3] in RELEASE_DIMENSIONS
+            shifts = [
+                percentile_shift(percentiles(window), percentiles(ref), pooled=pooled)
+                for ref in refs
+            ]
             weakest = min(shifts, key=lambda shift: shift.z)
             weakest_pct = min(shift.change_pct for shift in shifts)
             strict = all(

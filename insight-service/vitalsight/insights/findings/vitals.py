@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from vitalsight.insights.card import CauseKind, Evidence, IncidentCard, Kind
 from vitalsight.insights.detect.anomaly import anomaly_probability
@@ -15,6 +16,7 @@ from vitalsight.insights.explain.attribution import scope_of_change, traffic_mix
 from vitalsight.insights.explain.confidence import confidence, confidence_label
 from vitalsight.insights.findings.base import (
     CONCENTRATED_SHARE,
+    MIN_NAMING_SAMPLES,
     NEW_RELEASE_MARGIN,
     RELEASE_DIMENSIONS,
     Comparison,
@@ -29,9 +31,13 @@ from vitalsight.insights.queries import (
     CONCURRENT,
     RECENT,
     Breakdown,
+    Filters,
     Slice,
     Window,
 )
+
+if TYPE_CHECKING:
+    from vitalsight.insights.engine import EngineSettings
 
 # Smallest rise worth a card, per vital (web.dev thresholds are 10-20 times these).
 MIN_DELTA = {"LCP": 100.0, "FCP": 100.0, "TTFB": 50.0, "INP": 30.0, "CLS": 0.02}
@@ -46,12 +52,31 @@ CAUSE_ORDER = {
 }
 # A rise with z this many times the threshold opens at once instead of waiting a cycle.
 DECISIVE_Z_FACTOR = 2.0
-MIN_NAMING_SAMPLES = 10  # a new release this thin can name a regression, not prove one
 ANOMALY_BUCKET_MIN = 5  # the route's history of multi-metric states, in 5-minute steps
 
 
 class VitalFindings(Finder):
     """One finding per (route, vital): the best-supported of its cohorts, explained."""
+
+    def __init__(self, reader: object, filters: Filters, settings: EngineSettings) -> None:
+        super().__init__(reader, filters, settings)
+        self.windows: list[Window] = []  # the last cycle's current windows
+
+    def testable(self, metrics: tuple[str, ...]) -> Callable[[tuple[str, ...]], bool]:
+        """Whether a cohort (app, env, route, dimension, value) could be tested on `metrics`
+        in the last cycle: some window of it holds min_samples, or it has no such vital."""
+        largest: dict[tuple[str, ...], int] = {}
+        for w in self.windows:
+            if w.series in metrics:
+                key = (w.app, w.environment, w.route, w.dimension, w.value)
+                largest[key] = max(largest.get(key, 0), w.samples)
+        reports = {key[:3] for key in largest}
+        minimum = self._settings.min_samples
+
+        def can_test(cohort: tuple[str, ...]) -> bool:
+            return cohort[:3] not in reports or largest.get(cohort, 0) >= minimum
+
+        return can_test
 
     def findings(self, now: datetime, is_open: Callable[[IncidentKey], bool]) -> list[Finding]:
         s = self._settings
@@ -63,6 +88,7 @@ class VitalFindings(Finder):
             s.seasonal_days,
             s.seasonal_half_width_minutes,
         )
+        self.windows = windows
         comparisons = self.compare_all(now, windows, baselines, MIN_DELTA)
         # Per (route, vital): strict if any cohort is, holds if any cohort does; the numbers
         # come from the most specific cohort that shows the rise, so they stay steady.
