@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 
 GRPC_GRACE_S = 5.0
+GC_GEN0_THRESHOLD = 20_000
 # The processor that turns the client address into coarse geo and then drops it; without it
 # in the pipeline the address is never stamped, so no IP is stored.
 ADDRESS_CONSUMER = "enrich"
@@ -209,6 +210,9 @@ async def serve_until_signalled(config: ServeConfig, announce: Callable[[Listeni
         # Start-up objects (modules, schema, app) never die: keep them out of the collector's
         # scans so the collections that ingest triggers stay short.
         gc.freeze()
+        # Ingest allocates protobuf wrappers by the million and almost no cycles: at the default
+        # gen-0 threshold (700) young collections took ~15% of the processors' time.
+        gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
         await stop.wait()
     finally:
         await server.stop()
