@@ -117,3 +117,37 @@ def test_no_mix_explanation_when_a_segment_got_slower() -> None:
         Breakdown("device", "desktop", 400, 1600, 800, 1580),
     ]
     assert traffic_mix_shift(rows, min_samples=20, min_change_pct=15) is None
+
+
+def _network(value: str, now: tuple[int, float], before: tuple[int, float]) -> Breakdown:
+    """A network value with a realistic spread (q65..q85 at ±15% of q75) on both sides."""
+    (n_now, q_now), (n_before, q_before) = now, before
+    return Breakdown(
+        "network", value, n_now, q_now, n_before, q_before,
+        q65_now=0.85 * q_now, q85_now=1.15 * q_now,
+        q65_before=0.85 * q_before, q85_before=1.15 * q_before,
+    )  # fmt: skip
+
+
+def test_slower_values_gaining_share_together_are_one_mix_shift() -> None:
+    # 3g 9% → 16%, 2g 4% → 10% of the mobile views: neither gains 10 points alone, together
+    # they do; 3g's p75 wobbles +9% on 31 rows, which is noise, not 3g getting slower.
+    rows = [
+        _network("4g", (91, 399), (581, 393)),
+        _network("3g", (31, 871), (99, 800)),
+        _network("2g", (19, 1926), (41, 1827)),
+        _network("", (49, 396), (340, 358)),
+    ]
+    shift = traffic_mix_shift(rows, min_samples=15, min_change_pct=15)
+    assert shift is not None
+    assert (shift.dimension, shift.value) == ("network", "2g,3g")
+    assert shift.share_now - shift.share_before >= 0.10
+
+
+def test_a_clear_rise_of_one_value_is_no_mix_effect() -> None:
+    rows = [
+        _network("4g", (300, 520), (581, 393)),  # 4g itself 32% slower, on 300 rows
+        _network("3g", (80, 871), (99, 800)),
+        _network("2g", (60, 1926), (41, 1827)),
+    ]
+    assert traffic_mix_shift(rows, min_samples=15, min_change_pct=15) is None

@@ -311,6 +311,11 @@ class Breakdown:
     q75_now: float
     samples_before: int
     q75_before: float
+    # q65 and q85 on each side, for the significance of the value's own change (if known)
+    q65_now: float | None = None
+    q85_now: float | None = None
+    q65_before: float | None = None
+    q85_before: float | None = None
 
 
 @dataclass(frozen=True)
@@ -366,6 +371,10 @@ GROUP BY dim.1, dim.2
                 q75_now=float(row[3][2]),
                 samples_before=int(row[4]),
                 q75_before=float(row[5][2]),
+                q65_now=float(row[3][1]),
+                q85_now=float(row[3][3]),
+                q65_before=float(row[5][1]),
+                q85_before=float(row[5][3]),
             )
             for row in rows
         ]

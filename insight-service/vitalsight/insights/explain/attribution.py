@@ -9,10 +9,12 @@ dimension stays out ("all devices").
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from vitalsight.insights.detect.percentile_shift import Percentiles, percentile_shift
 from vitalsight.insights.queries import Breakdown
 
 
@@ -47,14 +49,31 @@ class MixShift:
 
 
 MIN_SHARE_RISE = 0.10
+MIN_OWN_RISE_Z = 2.0  # a value "got slower by itself" only when its own rise is this clear
+
+
+def _rose_by_itself(item: Breakdown, min_change_pct: float) -> bool:
+    """The value's own p75 rose by half the threshold, and (when its spread is known) not
+    by chance: at a few dozen rows a segment's p75 wobbles by that much anyway."""
+    if _rise_pct(item) < min_change_pct / 2:
+        return False
+    known = (item.q65_now, item.q85_now, item.q65_before, item.q85_before)
+    if any(q is None or math.isnan(q) for q in known):
+        return True
+    now = Percentiles(item.samples_now, item.q75_now, item.q75_now, item.q75_now)
+    before = Percentiles(item.samples_before, item.q75_before, item.q75_before, item.q75_before)
+    now = replace(now, q65=item.q65_now, q85=item.q85_now)
+    before = replace(before, q65=item.q65_before, q85=item.q85_before)
+    return percentile_shift(now, before).z >= MIN_OWN_RISE_Z
 
 
 def traffic_mix_shift(
     breakdowns: Iterable[Breakdown], *, min_samples: int, min_change_pct: float
 ) -> MixShift | None:
-    """The mix explains a rise when, along one dimension, no value got slower by itself but a
-    slower-than-typical value gained share (say more 3g traffic, every network as fast as
-    before). Each dimension is judged on its own: a rise that is real within some network
+    """The mix explains a rise when, along one dimension, no value got slower by itself
+    (clearly: a few dozen rows wobble) but a slower-than-typical value, or the slower values
+    together, gained share (say more 3g and 2g traffic, every network as fast as before).
+    Each dimension is judged on its own: a rise that is real within some network
     is not a network-mix effect, whatever happened along other dimensions.
     """
     items = [item for item in breakdowns if item.value]
@@ -62,26 +81,30 @@ def traffic_mix_shift(
     for dimension in sorted({item.dimension for item in items}):
         values = [i for i in items if i.dimension == dimension]
         compared = [i for i in values if min(i.samples_now, i.samples_before) >= min_samples]
-        if any(_rise_pct(i) >= min_change_pct / 2 for i in compared):
+        if any(_rose_by_itself(i, min_change_pct) for i in compared):
             continue  # some value is slower by itself along this dimension
         total_now = sum(i.samples_now for i in values)
         total_before = sum(i.samples_before for i in values)
         if not total_now or not total_before:
             continue
         typical = _weighted_q75(values)
-        for item in values:
-            shift = MixShift(
+        slower = [i for i in values if max(i.q75_before, i.q75_now) > typical]
+        # each slower value, and the slower values together (3g and 2g gaining a few points
+        # each is one shift)
+        groups = [[i] for i in slower] + ([slower] if len(slower) > 1 else [])
+        shifts = [
+            MixShift(
                 dimension,
-                item.value,
-                item.samples_before / total_before,
-                item.samples_now / total_now,
+                ",".join(sorted(i.value for i in group)),
+                sum(i.samples_before for i in group) / total_before,
+                sum(i.samples_now for i in group) / total_now,
             )
-            slower = max(item.q75_before, item.q75_now) > typical
+            for group in groups
+        ]
+        for shift in shifts:
             gained = shift.share_now - shift.share_before
-            if (
-                slower
-                and gained >= MIN_SHARE_RISE
-                and (best is None or gained > best.share_now - best.share_before)
+            if gained >= MIN_SHARE_RISE and (
+                best is None or gained > best.share_now - best.share_before
             ):
                 best = shift
     return best

@@ -199,8 +199,18 @@ class VitalFindings(Finder):
             ),
             **card.scope,
         }
-        cause = self._find_cause(now, card, comparison, now_slice, before_slice)
+        # Against earlier hours (not a release beside its predecessor), a rise the traffic mix
+        # explains is the audience, whatever else changed meanwhile: the mix is judged first,
+        # so an unrelated slower endpoint or bigger bundle cannot turn it into a regression.
+        across_time = not comparison.baseline_release
+        cause = None
+        if across_time:
+            cause = self._mix_cause(
+                self._cohort_breakdown(card, breakdown, now_slice, before_slice)
+            )
         if cause is None:
+            cause = self._find_cause(now, card, comparison, now_slice, before_slice)
+        if cause is None and not across_time:
             cause = self._mix_cause(
                 self._cohort_breakdown(card, breakdown, now_slice, before_slice)
             )
