@@ -19,16 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +34,7 @@ from vitalsight.exporters.schema import migrate
 from vitalsight.grafana.dashboards import all_dashboards, sql
 from vitalsight.grafana.dashboards.extract import PanelQuery, all_queries, variable_queries
 from vitalsight.grafana.macros import VariableValue, expand_macros
+from vitalsight.service.serve_process import ServeProcess
 
 QUERY_USER = "bench"
 QUERY_PASSWORD = "bench-dashboards"
@@ -48,7 +44,6 @@ ROLLUPS = (
     "rum_page_views_1m", "rum_vitals_1m", "rum_requests_1m", "rum_errors_1m",
     "rum_vitals_1h", "rum_vitals_1d", "rum_requests_1h", "rum_requests_1d", "rum_resources_1h",
 )  # fmt: skip
-_LISTEN = re.compile(r"query endpoint (?:listening )?on (\S+)")
 
 # --- seeding --------------------------------------------------------------------------------
 
@@ -243,49 +238,10 @@ def row_counts(client: Any) -> dict[str, int]:
 # --- the server -----------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    proc: subprocess.Popen[str]
-    query_url: str = ""
-    output: list[str] = field(default_factory=list)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def start_server(data_dir: Path) -> Server:
-    command = [
-        sys.executable, "-m", "vitalsight.service.cli", "--log-level", "WARNING", "serve",
-        "--data-dir", str(data_dir), "--host", "127.0.0.1", "--http-port", "0",
-        "--grpc-port", "0", "--query-port", "0",
-        "--query-user", QUERY_USER, "--query-password", QUERY_PASSWORD,
-    ]  # fmt: skip
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    server = Server(proc)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        server.output.append(line)
-        match = _LISTEN.search(line)
-        if match:
-            server.query_url = match[1]
-        if "vitalsight: ready" in line:
-            threading.Thread(target=lambda: server.output.extend(proc.stdout or []),
-                             daemon=True).start()  # fmt: skip
-            return server
-    server.stop()
-    raise RuntimeError("vitalsight serve did not start:\n" + "".join(server.output))
+def start_server(data_dir: Path) -> ServeProcess:
+    return ServeProcess(
+        data_dir, query_user=QUERY_USER, query_password=QUERY_PASSWORD, log_level="WARNING"
+    ).start()
 
 
 # --- measuring ------------------------------------------------------------------------------
@@ -443,6 +399,9 @@ def rollup_vs_raw(client: Any, ranges: Sequence[Range], runs: int) -> list[tuple
 
 
 def report(timings: Sequence[Timing], ratios: Sequence[tuple[str, ...]]) -> None:
+    if not timings:
+        print("\nno query matched --only")
+        return
     by_query: dict[str, dict[str, Timing]] = {}
     for t in timings:
         by_query.setdefault(t.query.name, {})[t.range_label] = t
