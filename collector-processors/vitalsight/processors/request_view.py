@@ -165,6 +165,22 @@ class ScopeView(_Attributed):
         self.shapes[index] = self._delete(self.attributes[index], self.shapes[index], positions)
 
 
+class RecordInView:
+    """One record's attributes, written through its scope (which keeps the record's shape)."""
+
+    __slots__ = ("index", "scope")
+
+    def __init__(self, scope: ScopeView, index: int) -> None:
+        self.scope = scope
+        self.index = index
+
+    def set_str(self, key: str, text: str) -> None:
+        self.scope.set_str(self.index, key, text)
+
+    def append_str(self, key: str, text: str) -> None:
+        self.scope.append_str(self.index, key, text)
+
+
 class ResourceView(_Attributed):
     """A ResourceLogs / ResourceSpans: its resource's attribute shape and its scopes."""
 

@@ -30,9 +30,9 @@ from vitalsight.processors.enrich.routes import RouteTemplater
 from vitalsight.processors.request_view import (
     Keys,
     PlanCache,
+    RecordInView,
     RequestView,
     ResourceView,
-    ScopeView,
     Shape,
 )
 from vitalsight.receivers.signals import LOGS, METRICS, Signal
@@ -72,22 +72,6 @@ def _as_str(value: Any) -> str | None:
 class _Target(Protocol):
     def set_str(self, key: str, text: str) -> None: ...
     def append_str(self, key: str, text: str) -> None: ...
-
-
-class _Record:
-    """Writes to one record's attributes through its scope (which keeps its shape)."""
-
-    __slots__ = ("index", "scope")
-
-    def __init__(self, scope: ScopeView, index: int) -> None:
-        self.scope = scope
-        self.index = index
-
-    def set_str(self, key: str, text: str) -> None:
-        self.scope.set_str(self.index, key, text)
-
-    def append_str(self, key: str, text: str) -> None:
-        self.scope.append_str(self.index, key, text)
 
 
 def _set(target: _Target, values: Values, key: str, value: str) -> None:
@@ -336,7 +320,7 @@ class EnrichProcessor:
                     rec = self._values(scope.attributes[index], plan)
                     if URL_FULL in rec and not (logs and record.event_name == PAGE_VIEW_EVENT):
                         del rec[URL_FULL]  # the page's URL on page views only, else a request's
-                    target = _Record(scope, index)
+                    target = RecordInView(scope, index)
                     for step, res_pairs in steps:
                         self._record_step(step, target, rec, res, sent, app, res_pairs)
                 if plan.drops:

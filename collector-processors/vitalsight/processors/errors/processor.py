@@ -27,7 +27,7 @@ from vitalsight.processors.errors.stacktrace import (
     is_in_app,
     parse_stack,
 )
-from vitalsight.processors.request_view import RequestView, ScopeView
+from vitalsight.processors.request_view import RecordInView, RequestView
 from vitalsight.receivers.signals import LOGS, Signal
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class ErrorsProcessor:
                     # rum_errors reads the message from Body when the attribute is empty.
                     body = record.body.string_value if record.HasField("body") else ""
                     scopes: tuple[Any, ...] = (record.attributes, resource.attributes)
-                    self._annotate(_InView(scope, index), scopes, body)
+                    self._annotate(RecordInView(scope, index), scopes, body)
         else:
             for resource, scope, index in view.records():
                 span = scope.records[index]
@@ -156,19 +156,6 @@ class ErrorsProcessor:
 
 class _Target(Protocol):
     def set_str(self, key: str, text: str) -> None: ...
-
-
-class _InView:
-    """A log record's attributes, written through the view (which keeps its shape)."""
-
-    __slots__ = ("index", "scope")
-
-    def __init__(self, scope: ScopeView, index: int) -> None:
-        self.scope = scope
-        self.index = index
-
-    def set_str(self, key: str, text: str) -> None:
-        self.scope.set_str(self.index, key, text)
 
 
 class _Plain:
