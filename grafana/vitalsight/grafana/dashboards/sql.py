@@ -5,9 +5,11 @@ quantile merges.
 Vitals and requests are read through `rollup_source`, a subquery that picks its rows in SQL
 (Grafana macros cannot branch): raw facts for ranges up to 2 days or when a filter the
 coarse rollups lack is set, else hourly rollup rows, and daily ones for the whole days inside
-the range. The rollups are histograms as rows (a 2% log bucket per row), so every branch
-yields plain (value, weight) rows and `quantiles` is one weighted t-digest over them: no
-quantile states are merged, which is what made long ranges slow.
+the range. Raw facts are kept for less time than the rollups (`retention`), so the part of a
+raw-fact read older than the oldest raw fact comes from the per-minute rollups. The coarse
+rollups are histograms as rows (a 2% log bucket per row), so every branch yields plain
+(value, weight) rows and `quantiles` is one weighted t-digest over them: no quantile states
+are merged on ranges raw facts still hold, which is what made long ranges slow.
 
 Counts are weighted: a sampled row stands for 1 / sample_rate rows (the rollups' `weight`
 column holds that sum), so panels show estimates of real traffic, not of what was kept.
@@ -158,7 +160,9 @@ BUCKET_VALUE = f"if(bucket = -32768, 0, pow({BUCKET_BASE}, bucket))"
 class Rollup:
     """A fact's coarse rollups, hourly and daily, keyed by `columns` with `grouping_sets` as
     (`dimension`, `dimension_value`) rows and a histogram bucket of `value`, and the raw
-    expressions of their measures (what one fact row adds)."""
+    expressions of their measures (what one fact row adds). `minute` is the per-minute
+    rollup (every filter dimension, every measure as a column, the values as the t-digest
+    state `minute_state`), which holds what raw-fact retention dropped."""
 
     facts: Table
     hour: str
@@ -167,6 +171,8 @@ class Rollup:
     columns: tuple[str, ...]
     grouping_sets: tuple[str, ...]
     measures: tuple[tuple[str, str], ...]
+    minute: Table
+    minute_state: str
 
     @property
     def lacking(self) -> tuple[str, ...]:
@@ -195,6 +201,8 @@ VITALS_ROLLUP = Rollup(
         ("needs_improvement", _weighted("rating = 'needs-improvement'")),
         ("poor", _weighted("rating = 'poor'")),
     ),
+    minute=VITALS_1M,
+    minute_state="value_quantiles",
 )
 REQUESTS_ROLLUP = Rollup(
     REQUESTS_RAW,
@@ -214,6 +222,8 @@ REQUESTS_ROLLUP = Rollup(
         ("status_4xx", _weighted("status BETWEEN 400 AND 499")),
         ("status_5xx", _weighted("status >= 500")),
     ),
+    minute=REQUESTS_1M,
+    minute_state="duration_quantiles",
 )
 
 
@@ -223,6 +233,27 @@ def coarse_condition(lacking: Iterable[str], exclude: Iterable[str] = ()) -> str
     skipped = set(exclude)
     alls = [f"$__conditionalAll(0, ${name})" for name in lacking if name not in skipped]
     return " AND ".join([f"($__toTime - $__fromTime > {COARSE_AFTER_S})", *alls])
+
+
+MINUTE_POINTS = "0.1, 0.3, 0.5, 0.7, 0.9"
+"""A per-minute rollup row's values, as rows: its t-digest state's quantiles at these levels,
+each with an equal share of the row's weight and measures."""
+
+_MINUTE_PICKS = (
+    "multiIf(samples <= 1, [3], samples = 2, [2, 4], samples = 3, [1, 3, 5],"
+    " samples = 4, [1, 2, 4, 5], [1, 2, 3, 4, 5])"
+)
+"""Which of the MINUTE_POINTS stand for a row of n samples (n of them, at most 5): a row of
+one value gives that value once, with its weight; so each point weighs at least 1."""
+
+
+def raw_boundary(facts: Table) -> str:
+    """The minute of the oldest raw fact, as a scalar subquery: ClickHouse answers it from
+    the parts' min/max index (no rows read) and folds it into a constant. Raw facts hold
+    every row from that minute on (retention drops the oldest days first); the per-minute
+    rollups hold the minutes before. `now()` when there are no raw facts."""
+    column = facts.time_column
+    return f"(SELECT toStartOfMinute(if(count() = 0, now(), min({column}))) FROM {facts.name})"
 
 
 def rollup_source(
@@ -237,10 +268,12 @@ def rollup_source(
     """A parenthesised subquery of the fact's rows in `window` matching `where`, with
     columns `time` (the series bucket, when `series`), the rollup's columns, `by` (a
     grouping set of the rollups, e.g. route), `value` (for `quantiles`) and the measures.
-    Exactly one branch reads rows: raw facts, or (long range, lacking filters on "All")
-    hourly rollup rows, with daily rows for the whole days in the window unless `series`.
-    `exclude` leaves filters out, as in `filters`; `where` may use `by` but no other
-    dimension of the raw facts."""
+    Either the fine branches read rows — raw facts from the oldest raw fact on, and the
+    per-minute rollup (its states' quantiles as value rows) before it, when the window
+    reaches past raw retention — or (long range, lacking filters on "All") the coarse
+    ones: hourly rollup rows, with daily rows for the whole days in the window unless
+    `series`. `exclude` leaves filters out, as in `filters`; `where` may use `by` but no
+    other dimension of the raw facts."""
     skipped = set(exclude)
     if by is not None and by not in rollup.grouping_sets:
         raise ValueError(f"{rollup.hour} has no grouping set {by!r}")
@@ -272,12 +305,38 @@ def rollup_source(
             columns += [name for name, _ in rollup.measures]
         return f"SELECT {', '.join(columns)} FROM {table}"
 
+    def minute_select() -> str:
+        minute = rollup.minute
+        columns = [f"$__timeInterval({minute.time_column}) AS time"] if series else []
+        columns += rollup.columns
+        if by is not None:
+            columns.append(by)
+        columns.append("points[pick] AS value")
+        columns += [
+            "if(pick = picks[1], samples, 0) AS samples"
+            if name == "samples"
+            else f"{name} / length(picks) AS {name}"
+            for name, _ in rollup.measures
+        ]
+        merge = f"quantilesTDigestWeightedMerge({MINUTE_POINTS})"
+        points = f"arrayReduce('{merge}', [{rollup.minute_state}])"
+        return (
+            f"SELECT {', '.join(columns)} FROM (\n"
+            f"        SELECT *, {points} AS points, {_MINUTE_PICKS} AS picks FROM {minute.name}\n"
+            f"        WHERE NOT ({coarse}) AND {window.lower} < {boundary}"
+            f" AND {window.holds(minute.time_column)} AND {minute.time_column} < {boundary}"
+            f" AND {where} AND {filters(exclude=skipped)}\n"
+            "    ) ARRAY JOIN picks AS pick"
+        )
+
     raw = rollup.facts
+    boundary = raw_boundary(raw)
     dimension = f"dimension = '{by or ''}'"
     branches = [
         f"{select(raw.name, raw.time_column, True)}\n"
-        f"    WHERE NOT ({coarse}) AND {window.holds(raw.time_column)} AND {where}"
-        f" AND {filters(exclude=skipped)}",
+        f"    WHERE NOT ({coarse}) AND {window.holds(raw.time_column)}"
+        f" AND {raw.time_column} >= {boundary} AND {where} AND {filters(exclude=skipped)}",
+        minute_select(),
     ]
     hours = window.holds("hour")
     if not series:
