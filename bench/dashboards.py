@@ -43,6 +43,7 @@ DAY_S = 86_400
 ROLLUPS = (
     "rum_page_views_1m", "rum_vitals_1m", "rum_requests_1m", "rum_errors_1m",
     "rum_vitals_1h", "rum_vitals_1d", "rum_requests_1h", "rum_requests_1d", "rum_resources_1h",
+    "rum_page_views_1h",
 )  # fmt: skip
 
 # --- seeding --------------------------------------------------------------------------------

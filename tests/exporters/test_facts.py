@@ -458,6 +458,34 @@ def test_hourly_and_daily_rollups_hold_grouping_sets(store: Store) -> None:
         "SELECT resource, initiator_type, sum(samples), sum(decoded_bytes)"
         " FROM rum_resources_1h WHERE app = 'coarse-test' GROUP BY resource, initiator_type",
     ) == ("/static/app.js", "script", 2, 4000)
+    # the per-minute requests rollup counts the same classes (0006), for ranges past raw
+    # retention
+    assert store.rows(
+        "SELECT samples, errors, slow, status_failed, status_2xx, status_5xx"
+        " FROM rum_requests_1m FINAL WHERE app = 'coarse-test'"
+    ) == [(1, 1.0, 0.0, 0.0, 0.0, 1.0)]
+
+
+def test_hourly_page_views_by_route(store: Store) -> None:
+    resource = {**RESOURCE, "service.name": "page-views-1h-test"}
+    views = [
+        event(
+            "browser.page_view",
+            NOW,
+            {
+                **CONTEXT,
+                "browser.page.route": route,
+                "browser.page_view.type": "navigation",
+                "vitalsight.sample_rate": rate,
+            },
+        )
+        for route, rate in (("/a", 1.0), ("/a", 0.5), ("/b", 0.25))
+    ]
+    store.insert(encode_logs(logs_request(resource, views)).to_rows())
+    assert store.rows(
+        "SELECT route, sum(samples), sum(weight) FROM rum_page_views_1h"
+        " WHERE app = 'page-views-1h-test' GROUP BY route ORDER BY route"
+    ) == [("/a", 2, 3.0), ("/b", 1, 4.0)]
 
 
 def test_retention_follows_the_configuration(store: Store) -> None:
@@ -465,6 +493,7 @@ def test_retention_follows_the_configuration(store: Store) -> None:
     assert apply_retention(store, raw_days=30, rollup_days=395) == []
     changed = apply_retention(store, raw_days=7, rollup_days=90)
     assert "otel_logs" in changed and "rum_vitals_1m" in changed and "rum_vitals_1d" in changed
+    assert "rum_page_views_1h" in changed
     engine = one(
         store,
         "SELECT engine_full FROM system.tables "

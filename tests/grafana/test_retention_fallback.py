@@ -119,7 +119,7 @@ def test_a_narrowed_range_past_raw_retention_reads_the_per_minute_rollups(
     by_day = {row["time"]: row for row in bands}
     old, recent = by_day[_naive(_day(OLD))], by_day[_naive(_day(RECENT))]
     assert old["p50"] == pytest.approx(4000, rel=0.01)  # per-minute rollups
-    assert recent["p50"] == pytest.approx(2000, rel=1e-6)  # raw facts, exact
+    assert recent["p50"] == pytest.approx(2000, rel=0.01)  # raw facts
     assert len(bands) == 2
 
     shares = runner.records("${vital} rating shares")

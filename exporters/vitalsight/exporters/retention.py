@@ -36,6 +36,7 @@ ROLLUP_TTL_COLUMNS = {
     "rum_requests_1h": "hour",
     "rum_requests_1d": "day",
     "rum_resources_1h": "hour",
+    "rum_page_views_1h": "hour",
     # Incident cards are kept as long as the rollups they summarise.
     "rum_insights": "toDateTime(opened_at)",
 }

@@ -16,8 +16,9 @@ TOP_ROUTES = 10
 
 
 def routes_sql() -> str:
-    views, errors = sql.PAGE_VIEWS_1M, sql.ERRORS_1M
-    now, before = views.time_filter, sql.previous_period_filter("minute")
+    errors = sql.ERRORS_1M
+    views_now = sql.page_views_source()
+    views_before = sql.page_views_source(sql.PREVIOUS_RANGE)
     vitals_now = sql.rollup_source(sql.VITALS_ROLLUP, where="name IN ('LCP', 'INP')", by="route")
     lcp_before = sql.rollup_source(
         sql.VITALS_ROLLUP, where="name = 'LCP'", by="route", window=sql.PREVIOUS_RANGE
@@ -35,9 +36,13 @@ def routes_sql() -> str:
         "    (lcp_p75 - lcp_p75_before) / nullIf(lcp_p75_before, 0) AS lcp_p75_trend,\n"
         "    (views - views_before) / nullIf(views_before, 0) AS views_trend\n"
         "FROM (\n"
-        f"    SELECT route, sumIf(weight, {now}) AS views,"
-        f" sumIf(weight, {before}) AS views_before\n"
-        f"    FROM {views.name} WHERE (({now}) OR ({before})) AND {sql.filters()}\n"
+        "    SELECT route, sumIf(weight, period = 'now') AS views,"
+        " sumIf(weight, period = 'before') AS views_before\n"
+        "    FROM (\n"
+        f"        SELECT 'now' AS period, * FROM {views_now}\n"
+        "        UNION ALL\n"
+        f"        SELECT 'before' AS period, * FROM {views_before}\n"
+        "    )\n"
         "    GROUP BY route\n"
         ") AS v\n"
         "LEFT JOIN (\n"

@@ -8,8 +8,10 @@ coarse rollups lack is set, else hourly rollup rows, and daily ones for the whol
 the range. Raw facts are kept for less time than the rollups (`retention`), so the part of a
 raw-fact read older than the oldest raw fact comes from the per-minute rollups. The coarse
 rollups are histograms as rows (a 2% log bucket per row), so every branch yields plain
-(value, weight) rows and `quantiles` is one weighted t-digest over them: no quantile states
-are merged on ranges raw facts still hold, which is what made long ranges slow.
+(bucket, weight) rows — raw values get their bucket on the way — and `quantiles` is one
+exact weighted quantile over the buckets: no quantile states are merged on ranges raw
+facts still hold (merging states is what made long ranges slow), and a few hundred distinct
+buckets per group make the quantile a small hash table rather than a t-digest per row.
 
 Counts are weighted: a sampled row stands for 1 / sample_rate rows (the rollups' `weight`
 column holds that sum), so panels show estimates of real traffic, not of what was kept.
@@ -71,6 +73,8 @@ ERRORS_1M = Table("rum_errors_1m", "minute")
 
 # Hourly and daily rollups (0005_rum_coarse_rollups.sql): read through `rollup_source`.
 RESOURCES_1H = Table("rum_resources_1h", "hour")
+# Hourly page views by route (0007_rum_page_views_1h.sql): read through `page_views_source`.
+PAGE_VIEWS_1H = Table("rum_page_views_1h", "hour")
 
 # Raw facts: only where a rollup lacks the column (status codes, stacks, sessions, sizes).
 VITALS_RAW = Table("rum_vitals", "timestamp")
@@ -81,6 +85,20 @@ RESOURCES_RAW = Table("rum_resources", "timestamp")
 
 RAW_WEIGHT = "sum(1 / sample_rate)"
 """The weighted count of raw fact rows (the rollups' `sum(weight)`)."""
+
+BUCKET_BASE = 1.02
+"""The rollups' histogram buckets are 2% wide: `bucket` = round(log_1.02(value)), -32768
+for values <= 0 (a CLS of 0); a bucket's centre is 1.02^bucket."""
+
+
+def bucket_of(value: str) -> str:
+    """The histogram bucket of a raw value, as the coarse rollups' materialized views
+    compute it (0005_rum_coarse_rollups.sql)."""
+    return (
+        f"toInt16(if({value} > 0, greatest(-32767, least(32767,"
+        f" round(log({value}) / log({BUCKET_BASE})))), -32768))"
+    )
+
 
 QUANTILE_LEVELS = "0.5, 0.75, 0.95, 0.99"
 P50, P75, P95, P99 = 1, 2, 3, 4  # 1-based indexes into the merged quantiles array
@@ -100,12 +118,20 @@ def filters(*, exclude: Iterable[str] = (), prefix: str = "") -> str:
 
 
 def quantiles(condition: str | None = None) -> str:
-    """Weighted quantiles of a `rollup_source`'s `value` (a raw value, or a rollup bucket's
-    centre) by `weight`; index the result with P50…P99."""
+    """Weighted quantiles of a `rollup_source`'s rows, index the result with P50…P99: an
+    exact weighted quantile of their histogram `bucket` (a few hundred distinct values per
+    group, so a small hash table instead of a t-digest per value), as that bucket's centre
+    (within 1% of the values in it); NaN where no row matches."""
     weight = "toUInt32(round(weight))"
     if condition is None:
-        return f"quantilesTDigestWeighted({QUANTILE_LEVELS})(value, {weight})"
-    return f"quantilesTDigestWeightedIf({QUANTILE_LEVELS})(value, {weight}, {condition})"
+        merged = f"quantilesExactWeighted({QUANTILE_LEVELS})(bucket, {weight})"
+        total = "sum(weight)"
+    else:
+        merged = f"quantilesExactWeightedIf({QUANTILE_LEVELS})(bucket, {weight}, {condition})"
+        total = f"sumIf(weight, {condition})"
+    nans = ", ".join("nan" for _ in QUANTILE_LEVELS.split(","))
+    centres = f"arrayMap(b -> if(b = -32768, 0, pow({BUCKET_BASE}, b)), {merged})"
+    return f"if({total} > 0, {centres}, [{nans}])"
 
 
 def quantiles_raw(value_column: str, condition: str | None = None) -> str:
@@ -147,13 +173,6 @@ RANGE = Window("$__fromTime", "$__toTime")
 
 PREVIOUS_RANGE = Window("$__fromTime - ($__toTime - $__fromTime)", "$__fromTime", "<")
 """The range of the same length just before the dashboard's (for trends)."""
-
-
-BUCKET_BASE = 1.02
-"""The rollups' histogram buckets are 2% wide: `bucket` = round(log_1.02(value))."""
-
-BUCKET_VALUE = f"if(bucket = -32768, 0, pow({BUCKET_BASE}, bucket))"
-"""A bucket's centre; -32768 holds values <= 0 (a CLS of 0)."""
 
 
 @dataclass(frozen=True)
@@ -267,7 +286,7 @@ def rollup_source(
 ) -> str:
     """A parenthesised subquery of the fact's rows in `window` matching `where`, with
     columns `time` (the series bucket, when `series`), the rollup's columns, `by` (a
-    grouping set of the rollups, e.g. route), `value` (for `quantiles`) and the measures.
+    grouping set of the rollups, e.g. route), `bucket` (for `quantiles`) and the measures.
     Either the fine branches read rows — raw facts from the oldest raw fact on, and the
     per-minute rollup (its states' quantiles as value rows) before it, when the window
     reaches past raw retention — or (long range, lacking filters on "All") the coarse
@@ -298,10 +317,10 @@ def rollup_source(
         if by is not None:
             columns.append(by if raw else f"dimension_value AS {by}")
         if raw:
-            columns.append(rollup.value if rollup.value == "value" else f"{rollup.value} AS value")
+            columns.append(f"{bucket_of(rollup.value)} AS bucket")
             columns += [f"{expression} AS {name}" for name, expression in rollup.measures]
         else:
-            columns.append(f"{BUCKET_VALUE} AS value")
+            columns.append("bucket")
             columns += [name for name, _ in rollup.measures]
         return f"SELECT {', '.join(columns)} FROM {table}"
 
@@ -311,7 +330,7 @@ def rollup_source(
         columns += rollup.columns
         if by is not None:
             columns.append(by)
-        columns.append("points[pick] AS value")
+        columns.append(f"{bucket_of('points[pick]')} AS bucket")
         columns += [
             "if(pick = picks[1], samples, 0) AS samples"
             if name == "samples"
@@ -352,6 +371,27 @@ def rollup_source(
             f" AND {coarse_filters}"
         )
     return "(\n    " + "\n    UNION ALL\n    ".join(branches) + "\n)"
+
+
+PAGE_VIEWS_1H_COLUMNS = ("app", "environment", "release", "route")
+
+
+def page_views_source(window: Window = RANGE) -> str:
+    """A parenthesised subquery of page views in `window` with columns `route` and `weight`:
+    the hourly rollup by route (hours starting in the window) when the range is longer than
+    2 days and the filters it lacks (browser, device, country, network) are on "All", else
+    the per-minute rollup; one branch reads rows, as in `rollup_source`."""
+    lacking = tuple(name for name in FILTER_VARIABLES if name not in PAGE_VIEWS_1H_COLUMNS)
+    coarse = coarse_condition(lacking)
+    minute, hour = PAGE_VIEWS_1M, PAGE_VIEWS_1H
+    return (
+        f"(\n    SELECT route, weight FROM {minute.name}\n"
+        f"    WHERE NOT ({coarse}) AND {window.holds(minute.time_column)} AND {filters()}\n"
+        "    UNION ALL\n"
+        f"    SELECT route, weight FROM {hour.name}\n"
+        f"    WHERE {coarse} AND {window.holds(hour.time_column)}"
+        f" AND {filters(exclude=lacking)}\n)"
+    )
 
 
 def no_nan(expression: str) -> str:
