@@ -17,8 +17,15 @@ export const fetchRequests: Instrumentation = (client) => {
       const method = (init && init.method) || (isReq ? (input as Request).method : 'GET');
       req = startRequest(client, method, url);
       if (req && req.traceparent) {
-        const headers = new Headers((init && init.headers) || (isReq ? (input as Request).headers : undefined));
-        headers.set('traceparent', req.traceparent);
+        const h = init && init.headers;
+        let headers: HeadersInit;
+        if (h ? h.constructor === Object : !isReq) {
+          // No headers or a plain object: a copy with the header (no Headers object to build).
+          headers = {...(h as Record<string, string>), traceparent: req.traceparent};
+        } else {
+          headers = new Headers(h || (input as Request).headers);
+          headers.set('traceparent', req.traceparent);
+        }
         init = {...init, headers};
       }
     } catch {

@@ -3,10 +3,11 @@ import {navigationTiming} from './lib/navigationTiming.js';
 import {onHidden} from './lib/onHidden.js';
 import {runOnce} from './lib/runOnce.js';
 import {safe} from './lib/safe.js';
+import {whenLoaded} from './lib/whenLoaded.js';
 
 /**
  * The `browser.page_view` event of the page load (`browser.page_view.type` = `navigation`) with
- * Navigation Timing phases. Sent once the load event has ended, or when the page is hidden
+ * Navigation Timing phases. Recorded in idle time once the load event has ended, or when the page is hidden
  * before that (then with the phases reached so far).
  */
 export const navigation: Instrumentation = (client) => {
@@ -19,8 +20,7 @@ export const navigation: Instrumentation = (client) => {
       ...(e ? navigationTiming(e) : {}),
     }, 0);
   }));
-  // loadEventEnd is set only after the load handlers return, hence the task after `load`.
-  if (document.readyState === 'complete') setTimeout(report);
-  else addEventListener('load', () => setTimeout(report), {once: true});
+  // loadEventEnd is set only after the load handlers return: whenLoaded runs later, in idle time.
+  whenLoaded(report);
   onHidden(report);
 };

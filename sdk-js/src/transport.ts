@@ -3,11 +3,19 @@ import {encodeLogs, encodeSpans} from './lib/otlp.js';
 import {gzip} from './lib/gzip.js';
 import {isRetryable, parseRetryAfter, retryDelay} from './lib/retryDelay.js';
 import {safe} from './lib/safe.js';
+import {idle} from './lib/idle.js';
 
 /** Payloads waiting for a retry at most; the oldest is dropped beyond that. */
 const MAX_RETRY_PAYLOADS = 20;
 /** Chromium refuses keepalive bodies beyond 64 KiB in flight per page; stay under it. */
 const KEEPALIVE_LIMIT = 60_000;
+/**
+ * Bodies smaller than this are sent uncompressed: CompressionStream costs about 1.5 ms of main
+ * thread on its first use in a page (streams, Blob, Response), more than the upload of a few KB
+ * saves the user. Batches of many records (resource timings of a page load: ~1 KB each) are
+ * gzipped (about 10:1).
+ */
+export const GZIP_MIN_BYTES = 32_768;
 
 export interface TransportOptions {
   endpoint: string;
@@ -33,8 +41,8 @@ interface Payload {
 
 /**
  * Buffers records and sends them as OTLP/HTTP JSON. Flushes when `batchSize` records are
- * queued, every `flushInterval` ms, and synchronously (keepalive fetch, else sendBeacon) when
- * the page is hidden. Regular flushes are gzipped and retried with exponential backoff,
+ * queued, every `flushInterval` ms (in idle time), and synchronously (keepalive fetch, else sendBeacon) when
+ * the page is hidden. Regular flushes are gzipped (from GZIP_MIN_BYTES) and retried with exponential backoff,
  * honouring `Retry-After` on 429/503; memory stays bounded by `maxQueueSize`.
  */
 export class Transport {
@@ -43,6 +51,8 @@ export class Transport {
   _timer: ReturnType<typeof setTimeout> | undefined;
   _until = 0;
   _inflight = 0;
+  /** A flush of a full batch is scheduled. */
+  _soon = false;
   _resource: Attributes | undefined;
   /** While true (consent pending) records are kept but nothing is sent. */
   _hold = false;
@@ -63,8 +73,15 @@ export class Transport {
       return;
     }
     this._q.push(r);
-    if (this._q.length >= this._o.batchSize) this.flush();
-    else this._schedule(this._o.flushInterval);
+    if (this._q.length < this._o.batchSize) this._schedule(this._o.flushInterval);
+    else if (!this._soon) {
+      // A full batch goes out at the next idle period, not inside the caller's task.
+      this._soon = true;
+      idle(() => {
+        this._soon = false;
+        this.flush();
+      });
+    }
   }
 
   clear(): void {
@@ -127,7 +144,7 @@ export class Transport {
     let retryAfter = 0;
     try {
       const headers = this._headers();
-      const zipped = await gzip(p.body);
+      const zipped = p.body.length >= GZIP_MIN_BYTES ? await gzip(p.body) : undefined;
       if (zipped) headers['Content-Encoding'] = 'gzip';
       const send = this._fetch!; // called unbound: a native fetch refuses another `this`
       const res = await send(this._url(p.path), {method: 'POST', headers, body: zipped || p.body});
@@ -165,12 +182,13 @@ export class Transport {
     safe(() => navigator.sendBeacon(url, new Blob([p.body], {type: 'application/json'})))();
   }
 
+  /** Flushes after `ms`, in idle time (encoding, gzip and the send wait for the page to be idle). */
   _schedule(ms: number): void {
     if (this._timer === undefined) {
-      this._timer = setTimeout(() => {
+      this._timer = setTimeout(() => idle(() => {
         this._timer = undefined;
         this.flush();
-      }, Math.max(0, ms));
+      }), Math.max(0, ms));
     }
   }
 }

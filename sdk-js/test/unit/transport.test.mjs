@@ -2,7 +2,7 @@
 import {test, beforeEach} from 'node:test';
 import assert from 'node:assert/strict';
 import {gunzipSync} from 'node:zlib';
-import {Transport} from '../../dist/esm/transport.js';
+import {Transport, GZIP_MIN_BYTES} from '../../dist/esm/transport.js';
 
 let calls;
 let beacons;
@@ -39,21 +39,48 @@ const until = async (fn, ms = 3000) => {
 };
 const records = (c) => c.body.resourceLogs[0].scopeLogs[0].logRecords;
 
-test('a full batch is sent at once, gzipped, with the key in header and query', async () => {
+test('a full batch is sent at once (in idle time, not inside push), with the key in header and query', async () => {
   const t = make({flushInterval: 60_000});
   t.push(ev(1)); t.push(ev(2));
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(calls.length, 0);
   t.push(ev(3));
+  assert.equal(calls.length, 0, 'not sent inside push()');
   await until(() => calls.length === 1);
   const c = calls[0];
   assert.equal(c.url, 'https://rum.example/v1/logs?api_key=k%201');
   assert.equal(c.init.method, 'POST');
-  assert.equal(c.init.headers['Content-Encoding'], 'gzip');
+  assert.equal(c.init.headers['Content-Encoding'], undefined, 'a small body is not gzipped');
+  assert.equal(typeof c.init.body, 'string');
   assert.equal(c.init.headers['Content-Type'], 'application/json');
   assert.equal(c.init.headers['x-vitalsight-key'], 'k 1');
   assert.equal(records(c).length, 3);
   clearTimeout(t._timer);
+});
+
+test('bodies from GZIP_MIN_BYTES on are gzipped', async () => {
+  const t = make({flushInterval: 60_000});
+  const big = (i) => ({...ev(i), attributes: {i, blob: 'x'.repeat(GZIP_MIN_BYTES / 2)}});
+  t.push(big(1)); t.push(big(2)); t.push(big(3));
+  await until(() => calls.length === 1);
+  assert.equal(calls[0].init.headers['Content-Encoding'], 'gzip');
+  assert.ok(calls[0].init.body instanceof ArrayBuffer);
+  assert.ok(calls[0].init.body.byteLength < GZIP_MIN_BYTES / 10);
+  assert.equal(records(calls[0]).length, 3);
+  clearTimeout(t._timer);
+});
+
+test('the interval flush runs in idle time where the browser has requestIdleCallback', async () => {
+  const idle = [];
+  globalThis.requestIdleCallback = (cb, o) => (idle.push(o), setTimeout(cb, 0));
+  try {
+    const t = make();
+    t.push(ev(1));
+    await until(() => calls.length === 1);
+    assert.deepEqual(idle, [{timeout: 1000}]);
+  } finally {
+    delete globalThis.requestIdleCallback;
+  }
 });
 
 test('events and spans go to /v1/logs and /v1/traces on the interval', async () => {
