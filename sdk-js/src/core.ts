@@ -31,8 +31,8 @@ class CoreClient implements Client {
   /** 'on', 'pending' (waiting for consent) or 'off' (opted out / consent refused). */
   _state: string;
   _user = '';
-  /** Network type, refreshed when it changes (Network Information API). */
-  _net = networkContext();
+  /** Network type, refreshed when it changes (Network Information API); read at the first record. */
+  _net: Attributes | undefined;
   /** Ids of page views whose URL is not to be recorded (allow/deny lists). */
   _denied = new Set<string>();
 
@@ -61,9 +61,7 @@ class CoreClient implements Client {
       maxQueueSize: o.maxQueueSize || 500,
     });
     this._t._hold = this._state === 'pending';
-    this.navigate('navigation', 0);
-    const c = (navigator as {connection?: EventTarget}).connection;
-    if (c) c.addEventListener('change', () => (this._net = networkContext()));
+    this._page('navigation', 0);
   }
 
   _optedOut(): boolean {
@@ -125,24 +123,36 @@ class CoreClient implements Client {
   }
 
   pageAt(at: number): PageView {
-    return this._pages.at(at);
+    return this._fill(this._pages.at(at));
+  }
+
+  /**
+   * A new page view. Only its id and start are set here: URL, route and referrer (URL
+   * parsing, regular expressions, the app's route function) are filled in by `_fill` when
+   * first read, for the page load's view at send time, after the load.
+   */
+  _page(type: string, at: number): PageView {
+    const prev = this._pages._list.length ? this._fill(this._pages.current()) : undefined;
+    const href = location.href;
+    const id = randomHex(8);
+    if (!this.allowed(href)) this._denied.add(id);
+    return this._pages.add({id, type, href, url: '', route: '', referrer: prev ? prev.url : '', start: at});
+  }
+
+  _fill(p: PageView): PageView {
+    if (!p.url) {
+      const route = this.options.route;
+      const u = new URL(p.href);
+      p.url = this.clean(p.href);
+      // setRoute() may have named it already.
+      p.route ||= safe(() => route && route(u))() || urlTemplate(u.pathname);
+      if (p.type === 'navigation' && document.referrer) p.referrer = this.clean(document.referrer);
+    }
+    return p;
   }
 
   navigate(type: string, at = performance.now()): PageView {
-    const prev = this._pages._list.length ? this._pages.current() : undefined;
-    const href = location.href;
-    const route = this.options.route;
-    const id = randomHex(8);
-    if (!this.allowed(href)) this._denied.add(id);
-    return this._pages.add({
-      id,
-      type,
-      href,
-      url: this.clean(href),
-      route: safe(() => route && route(new URL(href)))() || urlTemplate(location.pathname),
-      referrer: prev ? prev.url : document.referrer ? this.clean(document.referrer) : '',
-      start: at,
-    });
+    return this._fill(this._page(type, at));
   }
 
   event(name: string, attributes: Attributes, at = performance.now(), isError?: boolean): void {
@@ -156,9 +166,14 @@ class CoreClient implements Client {
   /** Recording is cheap: the page view is noted, the rest waits for `_prepare` at send time. */
   _record(r: TelemetryRecord, at: number): void {
     if (this._state === 'off') return;
-    const page = this.pageAt(at);
+    const page = this._pages.at(at);
     if (this._denied.has(page.id)) return;
     _pageOf.set(r, page);
+    if (!this._net) {
+      this._net = networkContext();
+      const c = (navigator as {connection?: EventTarget}).connection;
+      if (c) c.addEventListener('change', () => (this._net = networkContext()));
+    }
     r.attributes = {...this._net, ...r.attributes};
     this._t.push(r);
   }
@@ -170,6 +185,7 @@ class CoreClient implements Client {
     }
     const page = _pageOf.get(r);
     if (this._state === 'off' || !page) return null;
+    this._fill(page);
     const s = this._touch();
     const isError = r.name === 'exception' && !this.options.sampleErrors;
     if (!s.sampled && !isError) return null;
@@ -199,7 +215,9 @@ export const start = (options: Options, instrumentations: Instrumentation[]): Cl
   if (_client) return _client;
   try {
     if (!options || !options.endpoint || !options.app || typeof window === 'undefined') return undefined;
-    const c = (_client = new CoreClient({...options, endpoint: options.endpoint.replace(/\/+$/, '')}));
+    let endpoint = options.endpoint;
+    while (endpoint.endsWith('/')) endpoint = endpoint.slice(0, -1);
+    const c = (_client = new CoreClient({...options, endpoint}));
     for (const i of instrumentations) safe(i)(c);
     // Registered after the signal modules, so their own hide handlers (final INP, the page
     // view of a page left before load) queue their records before this flush.

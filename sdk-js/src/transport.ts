@@ -18,6 +18,7 @@ const KEEPALIVE_LIMIT = 60_000;
 export const GZIP_MIN_BYTES = 32_768;
 
 export interface TransportOptions {
+  /** Without a trailing slash. */
   endpoint: string;
   apiKey?: string;
   /** Resource attributes, computed on the first send (off the page-load path). */
@@ -130,7 +131,7 @@ export class Transport {
 
   _url(path: string): string {
     const k = this._o.apiKey;
-    return this._o.endpoint.replace(/\/+$/, '') + path + (k ? `?api_key=${encodeURIComponent(k)}` : '');
+    return this._o.endpoint + path + (k ? `?api_key=${encodeURIComponent(k)}` : '');
   }
 
   _headers(): Record<string, string> {

@@ -6,9 +6,14 @@
  */
 export const randomHex = (bytes: number): string => {
   let s = '';
-  for (let i = 0; i < bytes * 2; i++) s += ((Math.random() * 16) | 0).toString(16);
+  let any = 0;
+  for (let i = 0; i < bytes * 2; i++) {
+    const d = (Math.random() * 16) | 0;
+    any |= d;
+    s += d.toString(16);
+  }
   // An all-zero id is invalid in W3C Trace Context; vanishingly rare, but cheap to rule out.
-  return /^0+$/.test(s) ? randomHex(bytes) : s;
+  return any ? s : randomHex(bytes);
 };
 
 /** A 32-hex-digit trace id. */
