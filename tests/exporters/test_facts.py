@@ -458,6 +458,37 @@ def test_hourly_and_daily_rollups_hold_grouping_sets(store: Store) -> None:
         "SELECT resource, initiator_type, sum(samples), sum(decoded_bytes)"
         " FROM rum_resources_1h WHERE app = 'coarse-test' GROUP BY resource, initiator_type",
     ) == ("/static/app.js", "script", 2, 4000)
+    # series rollups (0008): 5% buckets, each read as the mean of its values; daily totals
+    rows = store.rows(
+        """
+        SELECT dimension, sum(samples), sum(weight), uniqExact(bucket),
+               quantileTDigestWeighted(0.75)(value_sum / weight, toUInt32(round(weight))),
+               max(abs(value_sum / weight / pow(1.05, bucket) - 1))
+        FROM rum_vitals_series_1h WHERE app = 'coarse-test' AND name = 'LCP'
+        GROUP BY dimension ORDER BY dimension"""
+    )
+    assert [r[0] for r in rows] == ["", "country", "device", "route"]
+    for _, samples, weight, buckets, p75, off_centre in rows:
+        assert (samples, weight) == (100, pytest.approx(200.0))
+        assert 40 < buckets < 80  # 5%-wide buckets: fewer than the 2% ones above
+        assert p75 == pytest.approx(7_500, rel=0.02)
+        assert off_centre <= 0.026  # a bucket's mean lies inside it
+    assert store.rows(
+        "SELECT dimension, dimension_value, sum(samples), sum(weight) FROM rum_vitals_totals_1d"
+        " WHERE app = 'coarse-test' AND name = 'LCP' AND dimension IN ('', 'route')"
+        " GROUP BY dimension, dimension_value ORDER BY dimension, dimension_value"
+    ) == [("", "", 100, 200.0), ("route", "/a", 50, 100.0), ("route", "/b", 50, 100.0)]
+    assert store.rows(
+        "SELECT dimension, dimension_value, url_template, samples, value_sum, status_5xx"
+        " FROM rum_requests_series_1h FINAL WHERE app = 'coarse-test' ORDER BY dimension"
+    ) == [
+        ("", "", "/api/cart", 1, pytest.approx(120.0), 1.0),
+        ("route", "/results", "/api/cart", 1, pytest.approx(120.0), 1.0),
+    ]
+    assert store.rows(
+        "SELECT dimension, url_template, method, samples, weight FROM rum_requests_totals_1d"
+        " FINAL WHERE app = 'coarse-test' ORDER BY dimension"
+    ) == [("", "/api/cart", "GET", 1, 1.0), ("route", "/api/cart", "GET", 1, 1.0)]
     # the per-minute requests rollup counts the same classes (0006), for ranges past raw
     # retention
     assert store.rows(

@@ -33,7 +33,7 @@ RAW_READERS = {
     ("sessions", "Recent sessions (last hour of the range)"),  # session ids
     ("sessions", "Session timeline"),
 }
-_COARSE_TABLE = re.compile(r"\brum_(vitals|requests|resources)_1h\b")
+_COARSE_TABLE = re.compile(r"\brum_(vitals|requests|resources)(_series)?_1h\b")
 _RAW_TABLE = re.compile(r"\brum_(vitals|page_views|requests|errors|resources)\b(?!_1[mhd])")
 _VARIABLE_USE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(?!__)(\w+)")
 

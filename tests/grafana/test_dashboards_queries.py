@@ -309,7 +309,9 @@ def _close(column: str, coarse: float, fine: float, tolerance: float) -> bool:
 
 
 _FINE_TABLES = re.compile(r"\bFROM (rum_(?:vitals|requests|resources))\b(?!_)")
-_COARSE_TABLES = re.compile(r"\bFROM (rum_(?:vitals|requests|resources)_1[hd])\b")
+_COARSE_TABLES = re.compile(
+    r"\bFROM (rum_(?:vitals|requests|resources)(?:_series|_totals)?_1[hd])\b"
+)
 
 
 def _without(tables: re.Pattern[str], statement: str) -> str:

@@ -37,6 +37,10 @@ ROLLUP_TTL_COLUMNS = {
     "rum_requests_1d": "day",
     "rum_resources_1h": "hour",
     "rum_page_views_1h": "hour",
+    "rum_vitals_series_1h": "hour",
+    "rum_requests_series_1h": "hour",
+    "rum_vitals_totals_1d": "day",
+    "rum_requests_totals_1d": "day",
     # Incident cards are kept as long as the rollups they summarise.
     "rum_insights": "toDateTime(opened_at)",
 }

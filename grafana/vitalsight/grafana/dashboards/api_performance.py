@@ -37,11 +37,7 @@ def endpoints_sql() -> str:
 
 def p95_over_time_sql() -> str:
     """The selected endpoint, or the busiest few."""
-    busiest = sql.rollup_source(sql.REQUESTS_ROLLUP, where=_SELECTED)
-    top = (
-        f"(method, url_template) IN (SELECT method, url_template FROM {busiest}"
-        f" GROUP BY method, url_template ORDER BY sum(weight) DESC LIMIT {TOP_ENDPOINTS})"
-    )
+    top = sql.busiest(sql.REQUESTS_ROLLUP, "(method, url_template)", TOP_ENDPOINTS, where=_SELECTED)
     source = sql.rollup_source(sql.REQUESTS_ROLLUP, where=top, series=True)
     return (
         "SELECT time, concat(method, ' ', url_template) AS endpoint,\n"

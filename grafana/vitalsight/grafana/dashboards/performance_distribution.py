@@ -43,11 +43,7 @@ def p75_by_sql(vital: str, dimension: str, top: int | None = None) -> str:
     """p75 of `vital` per time bucket and `dimension` value (one heatmap row each)."""
     where = f"name = '{vital}' AND {dimension} != ''"
     if top:
-        busiest = sql.rollup_source(sql.VITALS_ROLLUP, where=where, by=dimension)
-        where += (
-            f" AND {dimension} IN (SELECT {dimension} FROM {busiest}"
-            f" GROUP BY {dimension} ORDER BY sum(weight) DESC LIMIT {top})"
-        )
+        where += " AND " + sql.busiest(sql.VITALS_ROLLUP, dimension, top, where=where, by=dimension)
     source = sql.rollup_source(sql.VITALS_ROLLUP, where=where, by=dimension, series=True)
     return (
         f"SELECT time, {dimension},"

@@ -67,11 +67,7 @@ def routes_sql() -> str:
 
 
 def route_lcp_over_time_sql() -> str:
-    busiest = sql.rollup_source(sql.VITALS_ROLLUP, where="name = 'LCP'", by="route")
-    top = (
-        f"route IN (SELECT route FROM {busiest}"
-        f" GROUP BY route ORDER BY sum(weight) DESC LIMIT {TOP_ROUTES})"
-    )
+    top = sql.busiest(sql.VITALS_ROLLUP, "route", TOP_ROUTES, where="name = 'LCP'", by="route")
     source = sql.rollup_source(
         sql.VITALS_ROLLUP, where=f"name = 'LCP' AND {top}", by="route", series=True
     )

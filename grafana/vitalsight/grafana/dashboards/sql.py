@@ -8,10 +8,8 @@ coarse rollups lack is set, else hourly rollup rows, and daily ones for the whol
 the range. Raw facts are kept for less time than the rollups (`retention`), so the part of a
 raw-fact read older than the oldest raw fact comes from the per-minute rollups. The coarse
 rollups are histograms as rows (a 2% log bucket per row), so every branch yields plain
-(bucket, weight) rows — raw values get their bucket on the way — and `quantiles` is one
-exact weighted quantile over the buckets: no quantile states are merged on ranges raw
-facts still hold (merging states is what made long ranges slow), and a few hundred distinct
-buckets per group make the quantile a small hash table rather than a t-digest per row.
+(value, weight) rows and `quantiles` is one weighted t-digest over them: no quantile states
+are merged on ranges raw facts still hold, which is what made long ranges slow.
 
 Counts are weighted: a sampled row stands for 1 / sample_rate rows (the rollups' `weight`
 column holds that sum), so panels show estimates of real traffic, not of what was kept.
@@ -86,20 +84,6 @@ RESOURCES_RAW = Table("rum_resources", "timestamp")
 RAW_WEIGHT = "sum(1 / sample_rate)"
 """The weighted count of raw fact rows (the rollups' `sum(weight)`)."""
 
-BUCKET_BASE = 1.02
-"""The rollups' histogram buckets are 2% wide: `bucket` = round(log_1.02(value)), -32768
-for values <= 0 (a CLS of 0); a bucket's centre is 1.02^bucket."""
-
-
-def bucket_of(value: str) -> str:
-    """The histogram bucket of a raw value, as the coarse rollups' materialized views
-    compute it (0005_rum_coarse_rollups.sql)."""
-    return (
-        f"toInt16(if({value} > 0, greatest(-32767, least(32767,"
-        f" round(log({value}) / log({BUCKET_BASE})))), -32768))"
-    )
-
-
 QUANTILE_LEVELS = "0.5, 0.75, 0.95, 0.99"
 P50, P75, P95, P99 = 1, 2, 3, 4  # 1-based indexes into the merged quantiles array
 
@@ -118,20 +102,12 @@ def filters(*, exclude: Iterable[str] = (), prefix: str = "") -> str:
 
 
 def quantiles(condition: str | None = None) -> str:
-    """Weighted quantiles of a `rollup_source`'s rows, index the result with P50…P99: an
-    exact weighted quantile of their histogram `bucket` (a few hundred distinct values per
-    group, so a small hash table instead of a t-digest per value), as that bucket's centre
-    (within 1% of the values in it); NaN where no row matches."""
+    """Weighted quantiles of a `rollup_source`'s `value` (a raw value, or a rollup bucket's
+    centre) by `weight`; index the result with P50…P99."""
     weight = "toUInt32(round(weight))"
     if condition is None:
-        merged = f"quantilesExactWeighted({QUANTILE_LEVELS})(bucket, {weight})"
-        total = "sum(weight)"
-    else:
-        merged = f"quantilesExactWeightedIf({QUANTILE_LEVELS})(bucket, {weight}, {condition})"
-        total = f"sumIf(weight, {condition})"
-    nans = ", ".join("nan" for _ in QUANTILE_LEVELS.split(","))
-    centres = f"arrayMap(b -> if(b = -32768, 0, pow({BUCKET_BASE}, b)), {merged})"
-    return f"if({total} > 0, {centres}, [{nans}])"
+        return f"quantilesTDigestWeighted({QUANTILE_LEVELS})(value, {weight})"
+    return f"quantilesTDigestWeightedIf({QUANTILE_LEVELS})(value, {weight}, {condition})"
 
 
 def quantiles_raw(value_column: str, condition: str | None = None) -> str:
@@ -175,13 +151,25 @@ PREVIOUS_RANGE = Window("$__fromTime - ($__toTime - $__fromTime)", "$__fromTime"
 """The range of the same length just before the dashboard's (for trends)."""
 
 
+BUCKET_BASE = 1.02
+"""The rollups' histogram buckets are 2% wide: `bucket` = round(log_1.02(value))."""
+
+BUCKET_VALUE = f"if(bucket = -32768, 0, pow({BUCKET_BASE}, bucket))"
+"""A bucket's centre; -32768 holds values <= 0 (a CLS of 0)."""
+
+SERIES_VALUE = "if(weight > 0, value_sum / weight, 0)"
+"""A series rollup row's value: the weighted mean of the values in its 5%-wide bucket."""
+
+
 @dataclass(frozen=True)
 class Rollup:
     """A fact's coarse rollups, hourly and daily, keyed by `columns` with `grouping_sets` as
     (`dimension`, `dimension_value`) rows and a histogram bucket of `value`, and the raw
     expressions of their measures (what one fact row adds). `minute` is the per-minute
     rollup (every filter dimension, every measure as a column, the values as the t-digest
-    state `minute_state`), which holds what raw-fact retention dropped."""
+    state `minute_state`), which holds what raw-fact retention dropped. `series_hour` is the
+    hourly rollup series read (5% buckets, `value_sum`), `totals` the daily weighted counts
+    per key without buckets (for ranking by traffic); 0008_rum_series_and_totals.sql."""
 
     facts: Table
     hour: str
@@ -192,6 +180,8 @@ class Rollup:
     measures: tuple[tuple[str, str], ...]
     minute: Table
     minute_state: str
+    series_hour: str
+    totals: str
 
     @property
     def lacking(self) -> tuple[str, ...]:
@@ -222,6 +212,8 @@ VITALS_ROLLUP = Rollup(
     ),
     minute=VITALS_1M,
     minute_state="value_quantiles",
+    series_hour="rum_vitals_series_1h",
+    totals="rum_vitals_totals_1d",
 )
 REQUESTS_ROLLUP = Rollup(
     REQUESTS_RAW,
@@ -243,6 +235,8 @@ REQUESTS_ROLLUP = Rollup(
     ),
     minute=REQUESTS_1M,
     minute_state="duration_quantiles",
+    series_hour="rum_requests_series_1h",
+    totals="rum_requests_totals_1d",
 )
 
 
@@ -286,11 +280,12 @@ def rollup_source(
 ) -> str:
     """A parenthesised subquery of the fact's rows in `window` matching `where`, with
     columns `time` (the series bucket, when `series`), the rollup's columns, `by` (a
-    grouping set of the rollups, e.g. route), `bucket` (for `quantiles`) and the measures.
+    grouping set of the rollups, e.g. route), `value` (for `quantiles`) and the measures.
     Either the fine branches read rows — raw facts from the oldest raw fact on, and the
     per-minute rollup (its states' quantiles as value rows) before it, when the window
     reaches past raw retention — or (long range, lacking filters on "All") the coarse
-    ones: hourly rollup rows, with daily rows for the whole days in the window unless
+    ones: hourly rollup rows (of the series rollup when `series`: 5% buckets, each read as
+    the mean of its values), with daily rows for the whole days in the window unless
     `series`. `exclude` leaves filters out, as in `filters`; `where` may use `by` but no
     other dimension of the raw facts."""
     skipped = set(exclude)
@@ -317,10 +312,10 @@ def rollup_source(
         if by is not None:
             columns.append(by if raw else f"dimension_value AS {by}")
         if raw:
-            columns.append(f"{bucket_of(rollup.value)} AS bucket")
+            columns.append(rollup.value if rollup.value == "value" else f"{rollup.value} AS value")
             columns += [f"{expression} AS {name}" for name, expression in rollup.measures]
         else:
-            columns.append("bucket")
+            columns.append(f"{SERIES_VALUE if series else BUCKET_VALUE} AS value")
             columns += [name for name, _ in rollup.measures]
         return f"SELECT {', '.join(columns)} FROM {table}"
 
@@ -330,7 +325,7 @@ def rollup_source(
         columns += rollup.columns
         if by is not None:
             columns.append(by)
-        columns.append(f"{bucket_of('points[pick]')} AS bucket")
+        columns.append("points[pick] AS value")
         columns += [
             "if(pick = picks[1], samples, 0) AS samples"
             if name == "samples"
@@ -361,7 +356,7 @@ def rollup_source(
     if not series:
         hours += f" AND NOT ({window.covers_day('toStartOfDay(hour)')})"
     branches.append(
-        f"{select(rollup.hour, 'hour', False)}\n"
+        f"{select(rollup.series_hour if series else rollup.hour, 'hour', False)}\n"
         f"    WHERE {coarse} AND {dimension} AND {hours} AND {where} AND {coarse_filters}"
     )
     if not series:
@@ -371,6 +366,42 @@ def rollup_source(
             f" AND {coarse_filters}"
         )
     return "(\n    " + "\n    UNION ALL\n    ".join(branches) + "\n)"
+
+
+def busiest(rollup: Rollup, key: str, top: int, *, where: str = "1", by: str | None = None) -> str:
+    """A condition: `key` (a column, or a tuple of the rollup's columns) is one of the `top`
+    values with the most weight in the range among rows matching `where`. Ranked from raw
+    facts (and the per-minute rollup past raw retention) when `rollup_source` reads them,
+    else from the daily totals of the days the range overlaps (a few thousand rows, where
+    a month of histogram rows would be millions)."""
+    coarse = coarse_condition(rollup.lacking)
+    fine_filters = filters()
+    coarse_filters = " AND ".join(
+        variable_filter(name) for name in FILTER_VARIABLES if name in rollup.columns
+    )
+    columns = ", ".join([*rollup.columns, *([by] if by else [])])
+    coarse_columns = ", ".join([*rollup.columns, *([f"dimension_value AS {by}"] if by else [])])
+    raw, minute = rollup.facts, rollup.minute
+    boundary = raw_boundary(raw)
+    source = (
+        f"SELECT {columns}, 1 / sample_rate AS weight FROM {raw.name}\n"
+        f"        WHERE NOT ({coarse}) AND {RANGE.holds(raw.time_column)}"
+        f" AND {raw.time_column} >= {boundary} AND {where} AND {fine_filters}\n"
+        "        UNION ALL\n"
+        f"        SELECT {columns}, weight FROM {minute.name}\n"
+        f"        WHERE NOT ({coarse}) AND $__fromTime < {boundary}"
+        f" AND {RANGE.holds(minute.time_column)} AND {minute.time_column} < {boundary}"
+        f" AND {where} AND {fine_filters}\n"
+        "        UNION ALL\n"
+        f"        SELECT {coarse_columns}, weight FROM {rollup.totals}\n"
+        f"        WHERE {coarse} AND dimension = '{by or ''}'"
+        " AND day >= toStartOfDay($__fromTime) AND day <= $__toTime"
+        f" AND {where} AND {coarse_filters}"
+    )
+    return (
+        f"{key} IN (\n    SELECT {key} FROM (\n        {source}\n    )"
+        f" GROUP BY {key} ORDER BY sum(weight) DESC LIMIT {top}\n)"
+    )
 
 
 PAGE_VIEWS_1H_COLUMNS = ("app", "environment", "release", "route")
