@@ -179,6 +179,10 @@ class CoreClient implements Client {
   }
 
   _prepare(r: TelemetryRecord): TelemetryRecord | null | false | undefined {
+    if (r._build) {
+      r._build();
+      delete r._build;
+    }
     if (!this._checked) {
       this._checked = true;
       if (this._optedOut()) this._state = 'off';

@@ -24,6 +24,8 @@ export interface TelemetryRecord {
   spanId?: string;
   /** Span status is ERROR / the event is an error. */
   error?: boolean;
+  /** @internal Completes name and attributes at send time (request spans). */
+  _build?: () => void;
 }
 
 /** What `init()` and `start()` accept. Only `endpoint` and `app` are required. */

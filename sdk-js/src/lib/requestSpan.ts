@@ -26,19 +26,24 @@ export const startRequest = (client: Client, method: string, url: string): Pendi
   return {
     traceparent: propagate ? `00-${record.traceId}-${record.spanId}-0${sampled ? 1 : 0}` : '',
     end(status) {
-      const template = urlTemplate(u.pathname);
-      method = method.toUpperCase();
-      record.name = `${method} ${template}`;
       record.end = performance.timeOrigin + performance.now();
       record.error = !status || status >= 400;
-      record.attributes = {
-        'http.request.method': method,
-        'url.full': client.clean(u.href),
-        'url.template': template,
-        'http.response.status_code': status || undefined,
-        'server.address': u.hostname,
-        'server.port': u.port ? +u.port : undefined,
-        'error.type': status ? (status >= 400 ? String(status) : undefined) : 'network_error',
+      // Name and attributes are built when the batch is sent, in idle time, not in the page's
+      // response handling.
+      record._build = () => {
+        const template = urlTemplate(u.pathname);
+        method = method.toUpperCase();
+        record.name = `${method} ${template}`;
+        record.attributes = {
+          ...record.attributes,
+          'http.request.method': method,
+          'url.full': client.clean(u.href),
+          'url.template': template,
+          'http.response.status_code': status || undefined,
+          'server.address': u.hostname,
+          'server.port': u.port ? +u.port : undefined,
+          'error.type': status ? (status >= 400 ? String(status) : undefined) : 'network_error',
+        };
       };
       client.span(record, at);
     },

@@ -59,5 +59,13 @@ test('cross-origin requests get no traceparent; spans are recorded', async () =>
   assert.equal(seen.at(-1).init.headers.traceparent, undefined);
   await new Promise((r) => setTimeout(r, 10));
   assert.equal(spans.length, 6);
+  // Name and attributes wait for the send (core calls _build then).
+  assert.equal(spans[0].name, '');
+  spans[0]._build();
   assert.equal(spans[0].name, 'GET /api/a');
+  assert.equal(spans[0].attributes['http.request.method'], 'GET');
+  assert.equal(spans[0].attributes['url.template'], '/api/a');
+  assert.equal(spans[0].attributes['http.response.status_code'], 200);
+  spans[5]._build();
+  assert.equal(spans[5].attributes['server.address'], 'other.example');
 });
