@@ -348,7 +348,7 @@ class WriterStats:
         return round(self.rows / self.inserts) if self.inserts else 0
 
 
-def writer_stats(server: ServeProcess) -> WriterStats:
+def _metric_families(server: ServeProcess) -> Any:
     host, port = server.http_url.removeprefix("http://").rsplit(":", 1)
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
@@ -356,8 +356,22 @@ def writer_stats(server: ServeProcess) -> WriterStats:
         text = conn.getresponse().read().decode()
     finally:
         conn.close()
+    return text_string_to_metric_families(text)
+
+
+def backlog(server: ServeProcess) -> int:
+    """Items acknowledged but not yet written: the ingest queue's plus the writer's."""
+    queued = 0
+    for family in _metric_families(server):
+        for sample in family.samples:
+            if sample.name in ("vitalsight_ingest_queue_items", "vitalsight_queue_rows"):
+                queued += int(sample.value)
+    return queued
+
+
+def writer_stats(server: ServeProcess) -> WriterStats:
     stats = WriterStats()
-    for family in text_string_to_metric_families(text):
+    for family in _metric_families(server):
         for sample in family.samples:
             if sample.name == "vitalsight_written_rows_total":
                 stats.rows += int(sample.value)
@@ -395,6 +409,7 @@ def cpu_seconds(pid: int) -> float:
 class PipelineResult:
     acked_window: int
     acked_total: int
+    stored_total: int  # of those, stored (less what the processors dropped)
     window_s: float
     stored_after_s: float | None  # seconds from load start until everything acked was stored
     latencies_ms: list[float]
@@ -412,7 +427,7 @@ class PipelineResult:
     def stored_rate(self) -> float:
         """Everything acknowledged over the time until it was all stored: queues that filled
         during the window (the ingest queue acknowledges on enqueue) are paid back here."""
-        return self.acked_total / self.stored_after_s if self.stored_after_s else float("nan")
+        return self.stored_total / self.stored_after_s if self.stored_after_s else float("nan")
 
     @property
     def sustained_rate(self) -> float:
@@ -477,9 +492,14 @@ def run_pipeline(
         results = [json.loads(out.read_text()) for out in outs]
         acked_total = sum(r["acked_total"] for r in results)
         stored_after = None
+        stored_total = 0
         deadline = time.time() + args.drain_timeout
         while time.time() < deadline:
-            if stored_events(server) - baseline >= acked_total:
+            # Drained: everything acknowledged is stored, or nothing is left queued (the
+            # processors may drop some, e.g. dedup when two loaders replay one payload).
+            drained = backlog(server) == 0
+            stored_total = stored_events(server) - baseline
+            if stored_total >= acked_total or drained:
                 stored_after = time.time() - start
                 break
             time.sleep(0.1)
@@ -492,6 +512,7 @@ def run_pipeline(
     return PipelineResult(
         acked_window=sum(r["acked_window"] for r in results),
         acked_total=acked_total,
+        stored_total=stored_total,
         window_s=args.duration,
         stored_after_s=stored_after,
         latencies_ms=[lat for r in results for lat in r["latencies_ms"]],
@@ -584,6 +605,8 @@ def report(
             f"   p99 {percentile(paced.latencies_ms, 0.99):.1f} ms   peak RSS "
             f"{paced.peak_rss_kb / 1024:.0f} MB ({paced.refused} refused)"
         )
+    if with_processors is not None:
+        _print_processors_run(with_processors)
     w = result.writer
     if w.inserts:
         print(
@@ -625,13 +648,25 @@ def report(
         f"    [{_mark(rss_mb < TARGET_RSS_MB)}] peak RSS < {TARGET_RSS_MB:.0f} MB: {rss_mb:.0f} MB"
     )
     if with_processors is not None:
-        on = with_processors.sustained_rate
-        kept = on / sustained if sustained else float("nan")
-        print(
-            f"    [{_mark(kept >= 1 - TARGET_PROCESSOR_COST)}] processors cost <= "
-            f"{TARGET_PROCESSOR_COST:.0%} of throughput: on {on * 60:,.0f} events/min = "
-            f"{kept:.0%} of off ({args.processors_config})"
-        )
+        _print_processors_target(with_processors.sustained_rate, sustained, args)
+
+
+def _print_processors_target(on: float, off: float, args: argparse.Namespace) -> None:
+    kept = on / off if off else float("nan")
+    print(
+        f"    [{_mark(kept >= 1 - TARGET_PROCESSOR_COST)}] processors cost <= "
+        f"{TARGET_PROCESSOR_COST:.0%} of throughput: on {on * 60:,.0f} events/min = "
+        f"{kept:.0%} of off ({args.processors_config})"
+    )
+
+
+def _print_processors_run(on: PipelineResult) -> None:
+    print(
+        f"    processors on     {on.acked_rate * 60:,.0f} acknowledged, "
+        f"{on.stored_rate * 60:,.0f} stored end to end events/min "
+        f"({on.acked_total - on.stored_total:,} dropped by the processors); "
+        f"{on.refused} refused 429/503; CPU {on.server_cpu:.0%} of one core"
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

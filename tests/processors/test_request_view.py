@@ -13,8 +13,9 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from vitalsight.exporters.encode import encode_request
 from vitalsight.processors import scrub
-from vitalsight.processors.pipeline import run_processors
+from vitalsight.processors.pipeline import run_processors, walk_processors
 from vitalsight.processors.registry import build_processors
 from vitalsight.processors.request_view import RequestView, shape_for
 from vitalsight.receivers.signals import LOGS, TRACES, Signal
@@ -138,6 +139,23 @@ def test_processors_sharing_one_view_do_what_they_do_one_by_one() -> None:
     assert sum(shared[1].stats.redactions.values()) > 0
 
 
+def test_the_exporter_encodes_from_the_view_what_the_request_holds() -> None:
+    """What the processors read (and scrubbed, added, deleted) is encoded, not a stale copy:
+    encoding from the view's texts equals encoding the request itself."""
+    processors = fresh_processors()
+    walked_requests = 0
+    for signal, raw in demo() * 2:
+        request, view = walk_processors(processors, signal, decode(signal, raw))
+        assert view is not None
+        walked = view.walked_attributes()
+        assert len(walked.records) == len(records(signal, request))
+        from_view = encode_request(request, walked=walked)
+        assert from_view == encode_request(request)
+        walked_requests += 1
+    assert walked_requests > 2
+    assert sum(processors[1].stats.redactions.values()) > 0  # scrub changed values
+
+
 def test_scrub_scans_attributes_added_behind_the_views_back() -> None:
     signal, raw = demo()[0]
     request = decode(signal, raw)
@@ -150,5 +168,7 @@ def test_scrub_scans_attributes_added_behind_the_views_back() -> None:
     processor = scrub.build({})
     processor.process_view(view)
     assert b"jane.doe@example.com" not in request.SerializeToString()
+    # The exporter then reads that record from the request, not from the view's texts.
+    assert encode_request(request, walked=view.walked_attributes()) == encode_request(request)
     assert processor.stats.redactions["email"] >= 1
     assert Counter(processor.stats.dropped) == Counter()

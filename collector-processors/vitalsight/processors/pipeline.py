@@ -3,7 +3,7 @@ exporter queues the result. HTTP and gRPC share it, so both behave the same.
 
 Logs and traces are read once (`RequestView`) and that view is handed from processor to
 processor (`process_view`), so the attributes are not read out of protobuf once per
-processor.
+processor; the exporter then encodes them from what that view read (`walked_attributes`).
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ class IngestPipeline:
 
     def ingest(self, signal: Signal, request: Any, *, transport: str) -> ExportResult:
         items = signal.count_items(request)
-        request = run_processors(self._processors, signal, request)
-        result = self._exporter.export(request)
+        request, view = walk_processors(self._processors, signal, request)
+        result = self._exporter.export(
+            request, view.walked_attributes() if view is not None else None
+        )
         if self._metrics is not None:
             _record(self._metrics, signal, transport, items, result)
         return result
@@ -46,6 +48,14 @@ class IngestPipeline:
 
 def run_processors(processors: Sequence[Processor], signal: Signal, request: Any) -> Any:
     """Run `processors` in order; those with `process_view` share one view of the request."""
+    return walk_processors(processors, signal, request)[0]
+
+
+def walk_processors(
+    processors: Sequence[Processor], signal: Signal, request: Any
+) -> tuple[Any, RequestView | None]:
+    """`run_processors`, also returning the view of the result when the last processors
+    shared one (what they read, the exporter need not read again)."""
     view: RequestView | None = None
     for processor in processors:
         process_view = getattr(processor, "process_view", None)
@@ -56,7 +66,7 @@ def run_processors(processors: Sequence[Processor], signal: Signal, request: Any
         else:
             request = processor.process(signal, request)
             view = None  # it may have changed the request behind the view
-    return request
+    return request, view
 
 
 def _record(

@@ -8,11 +8,16 @@ has. So the pipeline reads each record's and each resource's keys once, as a tup
 only those values, by position, from the protobuf message. Values are never copied, so what
 a processor reads is always what the request holds.
 
-The shapes stay true only if every change to the keys of record or resource attributes
-goes through the view (`append_str`, `set_str`, `delete_attributes`), and records are
-deleted through `ScopeView.delete`. Editing values in place (`attributes[i].value`) needs
-nothing. Log bodies, span names, events and links, scope attributes and metrics are not part
-of the view.
+The same walk reads every attribute's `string_value` ("texts", "" for a value that is not a
+non-empty string): processors read those instead of the message, and the exporter encodes
+the records from keys and texts (`walked_attributes`) rather than reading every attribute a
+second time.
+
+Shapes and texts stay true only if every change to record or resource attributes goes
+through the view: keys with `append_str`, `set_str`, `delete_attributes`; a value edited in
+place (`attributes[i].value`) must be written to `texts[i]` too. Records are deleted through
+`ScopeView.delete`. Log bodies, span names, events and links, scope attributes and metrics
+are not part of the view.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from vitalsight.exporters.encode import Attributes, WalkedAttributes, any_value_to_str
 from vitalsight.receivers.signals import LOGS, TRACES, Signal
 
 Keys = tuple[str, ...]  # an attribute list's keys, in order
@@ -66,6 +72,28 @@ def shape_of(attributes: Any) -> Shape:
     return shape_for(tuple([kv.key for kv in attributes]))
 
 
+def read_attributes(attributes: Any) -> tuple[Shape, list[str]]:
+    """The Shape and the texts (each value's `string_value`) of a repeated KeyValue, in
+    one pass: upb builds one wrapper per KeyValue."""
+    pairs = [(kv.key, kv.value.string_value) for kv in attributes]
+    keys = tuple([pair[0] for pair in pairs])
+    return _SHAPES.get(keys) or shape_for(keys), [pair[1] for pair in pairs]
+
+
+def flatten_walked(attributes: Any, shape: Shape, texts: list[str]) -> Attributes:
+    """(key, string value) pairs as `encode.flatten_attributes` makes them, from the keys
+    and texts read by the walk: only values that are not non-empty strings are read again."""
+    if len(texts) != len(attributes):  # changed behind the view's back: read it all
+        return [(kv.key, any_value_to_str(kv.value)) for kv in attributes]
+    keys = shape.keys
+    if all(texts):
+        return list(zip(keys, texts, strict=True))
+    return [
+        (key, text or any_value_to_str(attributes[index].value))
+        for index, (key, text) in enumerate(zip(keys, texts, strict=True))
+    ]
+
+
 def scalar_text(value: Any) -> str | None:
     """An AnyValue as text: a string as is, a number or boolean through `str` (`True`,
     `1.5`), None for anything else (like `otlp_records.get_str`)."""
@@ -101,23 +129,31 @@ class PlanCache(Generic[PlanT]):
 
 
 class _Attributed:
-    """Key edits of one attribute list that keep its shape true."""
+    """Edits of one attribute list that keep its shape and texts true."""
 
-    def _append(self, attributes: Any, shape: Shape, key: str, text: str) -> Shape:
+    def _append(
+        self, attributes: Any, shape: Shape, texts: list[str], key: str, text: str
+    ) -> Shape:
         attributes.append(KeyValue(key=key, value=AnyValue(string_value=text)))
+        texts.append(text)
         return shape_for((*shape.keys, key))
 
-    def _set(self, attributes: Any, shape: Shape, key: str, text: str) -> Shape:
+    def _set(self, attributes: Any, shape: Shape, texts: list[str], key: str, text: str) -> Shape:
         """Like `otlp_records.set_str`: replace the first `key`'s value, or add the key."""
         keys = shape.keys
         if key in keys:
-            attributes[keys.index(key)].value.string_value = text  # clears other members
+            index = keys.index(key)
+            attributes[index].value.string_value = text  # clears other members
+            texts[index] = text
             return shape
-        return self._append(attributes, shape, key, text)
+        return self._append(attributes, shape, texts, key, text)
 
-    def _delete(self, attributes: Any, shape: Shape, indexes: Sequence[int]) -> Shape:
+    def _delete(
+        self, attributes: Any, shape: Shape, texts: list[str], indexes: Sequence[int]
+    ) -> Shape:
         for index in reversed(indexes):
             del attributes[index]
+            del texts[index]
         dropped = set(indexes)
         return shape_for(tuple(key for index, key in enumerate(shape.keys) if index not in dropped))
 
@@ -125,7 +161,7 @@ class _Attributed:
 class ScopeView(_Attributed):
     """A scope's records (log records or spans), their attribute lists and shapes, in order."""
 
-    __slots__ = ("_repeated", "attributes", "message", "records", "scope", "shapes")
+    __slots__ = ("_repeated", "attributes", "message", "records", "scope", "shapes", "texts")
 
     def __init__(self, message: Any, repeated: Any) -> None:
         self.message = message  # ScopeLogs / ScopeSpans
@@ -134,11 +170,12 @@ class ScopeView(_Attributed):
         self.records: list[Any] = list(repeated)
         # Each record's repeated KeyValue, kept: upb hands out a new wrapper on every access.
         self.attributes: list[Any] = [record.attributes for record in self.records]
-        known = _SHAPES.get
-        self.shapes: list[Shape] = [
-            known(keys) or shape_for(keys)
-            for keys in [tuple([kv.key for kv in attributes]) for attributes in self.attributes]
-        ]
+        self.shapes: list[Shape] = []
+        self.texts: list[list[str]] = []
+        for attributes in self.attributes:
+            shape, texts = read_attributes(attributes)
+            self.shapes.append(shape)
+            self.texts.append(texts)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -151,18 +188,29 @@ class ScopeView(_Attributed):
             del self.records[index]
             del self.attributes[index]
             del self.shapes[index]
+            del self.texts[index]
 
     def append_str(self, index: int, key: str, text: str) -> None:
         """Add `key` = `text` to the attributes of record `index`."""
-        self.shapes[index] = self._append(self.attributes[index], self.shapes[index], key, text)
+        self.shapes[index] = self._append(
+            self.attributes[index], self.shapes[index], self.texts[index], key, text
+        )
 
     def set_str(self, index: int, key: str, text: str) -> None:
         """Set the first `key` of record `index` to `text`, or add it."""
-        self.shapes[index] = self._set(self.attributes[index], self.shapes[index], key, text)
+        self.shapes[index] = self._set(
+            self.attributes[index], self.shapes[index], self.texts[index], key, text
+        )
 
     def delete_attributes(self, index: int, positions: Sequence[int]) -> None:
         """Remove the attributes at `positions` (ascending) of record `index`."""
-        self.shapes[index] = self._delete(self.attributes[index], self.shapes[index], positions)
+        self.shapes[index] = self._delete(
+            self.attributes[index], self.shapes[index], self.texts[index], positions
+        )
+
+    def text(self, index: int, position: int | None) -> str:
+        """The `string_value` of record `index`'s attribute at `position` ("" if None)."""
+        return "" if position is None else self.texts[index][position]
 
 
 class RecordInView:
@@ -184,13 +232,13 @@ class RecordInView:
 class ResourceView(_Attributed):
     """A ResourceLogs / ResourceSpans: its resource's attribute shape and its scopes."""
 
-    __slots__ = ("attributes", "message", "resource", "scopes", "shape")
+    __slots__ = ("attributes", "message", "resource", "scopes", "shape", "texts")
 
     def __init__(self, message: Any, scopes: list[ScopeView]) -> None:
         self.message = message
         self.resource = message.resource
         self.attributes = self.resource.attributes
-        self.shape = shape_of(self.attributes)
+        self.shape, self.texts = read_attributes(self.attributes)
         self.scopes = scopes
 
     def record_count(self) -> int:
@@ -199,16 +247,19 @@ class ResourceView(_Attributed):
     def get_str(self, key: str) -> str | None:
         """The first `key`'s value as text (`scalar_text`), or None."""
         keys = self.shape.keys
-        return scalar_text(self.attributes[keys.index(key)].value) if key in keys else None
+        if key not in keys:
+            return None
+        index = keys.index(key)
+        return self.texts[index] or scalar_text(self.attributes[index].value)
 
     def append_str(self, key: str, text: str) -> None:
-        self.shape = self._append(self.attributes, self.shape, key, text)
+        self.shape = self._append(self.attributes, self.shape, self.texts, key, text)
 
     def set_str(self, key: str, text: str) -> None:
-        self.shape = self._set(self.attributes, self.shape, key, text)
+        self.shape = self._set(self.attributes, self.shape, self.texts, key, text)
 
     def delete_attributes(self, positions: Sequence[int]) -> None:
-        self.shape = self._delete(self.attributes, self.shape, positions)
+        self.shape = self._delete(self.attributes, self.shape, self.texts, positions)
 
 
 class RequestView:
@@ -251,6 +302,24 @@ class RequestView:
             for scope in resource.scopes:
                 for index in range(len(scope.records)):
                     yield resource, scope, index
+
+    def walked_attributes(self) -> WalkedAttributes:
+        """Every resource's and record's attributes as the exporter encodes them, in request
+        order, from what the walk read (`flatten_walked`)."""
+        resources = []
+        records = []
+        for resource in self.resources:
+            resources.append(flatten_walked(resource.attributes, resource.shape, resource.texts))
+            for scope in resource.scopes:
+                records.extend(
+                    [
+                        flatten_walked(attributes, shape, texts)
+                        for attributes, shape, texts in zip(
+                            scope.attributes, scope.shapes, scope.texts, strict=True
+                        )
+                    ]
+                )
+        return WalkedAttributes(resources, records)
 
     def delete_resources(self, indexes: Sequence[int]) -> None:
         """Delete the resources at `indexes` (ascending) with all their records."""

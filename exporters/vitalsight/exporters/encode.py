@@ -85,6 +85,24 @@ def flatten_attributes(attributes: Iterable[KeyValue]) -> Attributes:
     return out
 
 
+@dataclass(frozen=True)
+class WalkedAttributes:
+    """A logs or traces request's attributes already flattened by whoever walked it (the
+    processors' shared view), in request order: one list per resource, one per record. The
+    encoder then reads them from here instead of from the request a second time."""
+
+    resources: list[Attributes]
+    records: list[Attributes]
+
+
+def _walked_or_read(walked: WalkedAttributes | None) -> tuple[Any, Any]:
+    """Functions giving the next resource's and next record's flattened attributes."""
+    if walked is None:
+        return flatten_attributes, flatten_attributes
+    resources, records = iter(walked.resources), iter(walked.records)
+    return (lambda _: next(resources)), (lambda _: next(records))
+
+
 def _service_name(resource_attributes: Attributes) -> str:
     for key, value in resource_attributes:
         if key == SERVICE_NAME_ATTRIBUTE:
@@ -96,19 +114,25 @@ def _new_batch(table: str, layout: dict[str, Any]) -> ColumnBatch:
     return ColumnBatch(table, {name: [] for name in layout})
 
 
-def encode_logs(request: ExportLogsServiceRequest, *, now_ns: int | None = None) -> ColumnBatch:
+def encode_logs(
+    request: ExportLogsServiceRequest,
+    *,
+    now_ns: int | None = None,
+    walked: WalkedAttributes | None = None,
+) -> ColumnBatch:
     """Flatten logs (events included) into `otel_logs` columns."""
     batch = _new_batch("otel_logs", OTEL_LOGS)
     cols = batch.columns
     received_ns = now_ns if now_ns is not None else time.time_ns()
+    resource_attributes, record_attributes = _walked_or_read(walked)
     for resource_logs in request.resource_logs:
-        resource_attrs = flatten_attributes(resource_logs.resource.attributes)
+        resource_attrs = resource_attributes(resource_logs.resource.attributes)
         service = _service_name(resource_attrs)
         for scope_logs in resource_logs.scope_logs:
             scope = scope_logs.scope
             scope_attrs = flatten_attributes(scope.attributes)
             for record in scope_logs.log_records:
-                attrs = flatten_attributes(record.attributes)
+                attrs = record_attributes(record.attributes)
                 event_name = record.event_name or _lookup(attrs, EVENT_NAME_ATTRIBUTE)
                 cols["Timestamp"].append(
                     record.time_unix_nano or record.observed_time_unix_nano or received_ns
@@ -138,12 +162,15 @@ def _lookup(attrs: Attributes, key: str) -> str:
     return ""
 
 
-def encode_traces(request: ExportTraceServiceRequest) -> ColumnBatch:
+def encode_traces(
+    request: ExportTraceServiceRequest, *, walked: WalkedAttributes | None = None
+) -> ColumnBatch:
     """Flatten spans, with their events and links, into `otel_traces` columns."""
     batch = _new_batch("otel_traces", OTEL_TRACES)
     cols = batch.columns
+    resource_attributes, span_attributes = _walked_or_read(walked)
     for resource_spans in request.resource_spans:
-        resource_attrs = flatten_attributes(resource_spans.resource.attributes)
+        resource_attrs = resource_attributes(resource_spans.resource.attributes)
         service = _service_name(resource_attrs)
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope
@@ -159,7 +186,7 @@ def encode_traces(request: ExportTraceServiceRequest) -> ColumnBatch:
                 cols["ResourceAttributes"].append(resource_attrs)
                 cols["ScopeName"].append(scope.name)
                 cols["ScopeVersion"].append(scope.version)
-                cols["SpanAttributes"].append(flatten_attributes(span.attributes))
+                cols["SpanAttributes"].append(span_attributes(span.attributes))
                 cols["Duration"].append(max(span.end_time_unix_nano - span.start_time_unix_nano, 0))
                 cols["StatusCode"].append(_STATUS_CODES.get(span.status.code, ""))
                 cols["StatusMessage"].append(span.status.message)
@@ -193,12 +220,15 @@ class Encoding:
 
 def encode_request(
     request: ExportLogsServiceRequest | ExportTraceServiceRequest | ExportMetricsServiceRequest,
+    *,
+    walked: WalkedAttributes | None = None,
 ) -> Encoding:
-    """Any of the three export requests, as column batches for its raw tables."""
+    """Any of the three export requests, as column batches for its raw tables; `walked`:
+    its attributes already flattened (logs and traces only)."""
     if isinstance(request, ExportLogsServiceRequest):
-        return Encoding([encode_logs(request)])
+        return Encoding([encode_logs(request, walked=walked)])
     if isinstance(request, ExportTraceServiceRequest):
-        return Encoding([encode_traces(request)])
+        return Encoding([encode_traces(request, walked=walked)])
     metrics = encode_metrics(request)
     return Encoding(metrics.batches, metrics.unsupported_points)
 

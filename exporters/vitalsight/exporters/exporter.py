@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from vitalsight.exporters.encode import encode_request
+from vitalsight.exporters.encode import WalkedAttributes, encode_request
 from vitalsight.exporters.writer import BatchWriter
 
 logger = logging.getLogger(__name__)
@@ -49,11 +49,14 @@ class ClickHouseExporter:
         self._wait_for_room = wait_for_room
         self._shut_down = False
 
-    def export(self, request: ExportRequest) -> ExportResult:
+    def export(
+        self, request: ExportRequest, walked: WalkedAttributes | None = None
+    ) -> ExportResult:
+        """Encode and queue `request`; `walked`: its attributes as the processors read them."""
         if self._shut_down:
             return ExportResult(ExportStatus.QUEUE_FULL, message="exporter is shutting down")
         try:
-            encoding = encode_request(request)
+            encoding = encode_request(request, walked=walked)
             rows = [batch.to_rows() for batch in encoding.batches if batch.row_count]
         except Exception as exc:  # a bug or a value ClickHouse cannot hold; never raise
             logger.exception("cannot encode export request")

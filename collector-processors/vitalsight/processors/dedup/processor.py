@@ -50,17 +50,11 @@ class DedupStats:
     evicted: int = 0  # ids forgotten early because of `max_entries`
 
 
-def _text(value: Any) -> str:
-    """A value as text ("" when neither string nor scalar)."""
-    return scalar_text(value) or ""
-
-
-def _at(attributes: Any, index: int | None) -> str:
-    """The value at position `index` as text ("" when absent)."""
+def _at(attributes: Any, texts: list[str], index: int | None) -> str:
+    """The value at position `index` as text ("" when absent); `texts`: the walk's."""
     if index is None:
         return ""
-    value = attributes[index].value
-    return value.string_value or scalar_text(value) or ""
+    return texts[index] or scalar_text(attributes[index].value) or ""
 
 
 class DedupProcessor:
@@ -106,9 +100,9 @@ class DedupProcessor:
                     records = scope.records
                     stats.seen += len(records)
                     keys = [
-                        record_id(record, attributes, shape, res)
-                        for record, attributes, shape in zip(
-                            records, scope.attributes, scope.shapes, strict=True
+                        record_id(record, attributes, shape, texts, res)
+                        for record, attributes, shape, texts in zip(
+                            records, scope.attributes, scope.shapes, scope.texts, strict=True
                         )
                     ]
                     for index, key in enumerate(keys):
@@ -137,7 +131,7 @@ class DedupProcessor:
 
     def _res_session(self, resource: ResourceView) -> str:
         index = last_positions(resource.shape.keys).get(SESSION_ID)
-        return "" if index is None else _text(resource.attributes[index].value)
+        return _at(resource.attributes, resource.texts, index)
 
     def _make_plan(self, shape: Keys) -> _Plan:
         """Positions of the keys the id reads (the last occurrence, as a dict keeps); the
@@ -152,28 +146,32 @@ class DedupProcessor:
             tuple(last.get(key) for key in self._key_attributes),
         )
 
-    def _log_id(self, record: Any, attributes: Any, shape: Shape, res_session: str) -> bytes | None:
+    def _log_id(
+        self, record: Any, attributes: Any, shape: Shape, texts: list[str], res_session: str
+    ) -> bytes | None:
         event_at, vital_at, session_at, name_at, value_at, keys_at = self._plan(shape)
-        name = record.event_name or _at(attributes, event_at)
-        vital_id = _at(attributes, vital_at) if name == WEB_VITAL_EVENT else ""
+        name = record.event_name or _at(attributes, texts, event_at)
+        vital_id = _at(attributes, texts, vital_at) if name == WEB_VITAL_EVENT else ""
         if vital_id:
             # web-vitals reuses a metric's id for updated values (reportAllChanges), so the
             # value is part of the id: only an identical report is a replay.
             data = _SEPARATOR.join(
-                ("v", vital_id, _at(attributes, name_at), _at(attributes, value_at))
+                ("v", vital_id, _at(attributes, texts, name_at), _at(attributes, texts, value_at))
             )
         else:
-            session = _at(attributes, session_at) or res_session
+            session = _at(attributes, texts, session_at) or res_session
             timestamp = record.time_unix_nano or record.observed_time_unix_nano
             if not session and not timestamp:
                 return None  # nothing tells two such records apart: keep (fail open)
             parts = ["r", session, name, str(timestamp)]
-            parts.extend([_at(attributes, at) if at is not None else "" for at in keys_at])
+            parts.extend([_at(attributes, texts, at) if at is not None else "" for at in keys_at])
             data = _SEPARATOR.join(parts)
         return hashlib.blake2b(data.encode(), digest_size=16).digest()
 
 
-def _span_id(span: Any, attributes: Any, shape: Shape, res_session: str) -> bytes | None:
+def _span_id(
+    span: Any, attributes: Any, shape: Shape, texts: list[str], res_session: str
+) -> bytes | None:
     span_id = bytes(span.span_id)
     if not span_id.strip(b"\0"):
         return None

@@ -114,6 +114,13 @@ def _text(attributes: Any, index: int | None) -> str | None:
     return None if index is None else scalar_text(attributes[index].value)
 
 
+def _walked_text(attributes: Any, texts: list[str], index: int | None) -> str | None:
+    """`_text`, from the walk's `texts` where the value is a non-empty string."""
+    if index is None:
+        return None
+    return texts[index] or scalar_text(attributes[index].value)
+
+
 def _text_or(value: Any, default: str) -> str:
     """`_text(…) or default` for a value that is there."""
     return value.string_value or scalar_text(value) or default
@@ -273,18 +280,26 @@ class SampleProcessor:
             res_rate = _number(res, res_plan.get(SAMPLE_RATE))
             for scope in resource.scopes:
                 items: list[_Item] = []
-                shapes, attributes = scope.shapes, scope.attributes
+                shapes, attributes, walked = scope.shapes, scope.attributes, scope.texts
                 for index, record in enumerate(scope.records):
                     plan = plans(shapes[index])
-                    attrs = attributes[index]
+                    attrs, texts = attributes[index], walked[index]
                     at = plan.get(SESSION_ID)
-                    session = res_session if at is None else _text_or(attrs[at].value, res_session)
+                    session = (
+                        res_session
+                        if at is None
+                        else texts[at] or _text_or(attrs[at].value, res_session)
+                    )
                     at = plan.get(ROUTE)
-                    route = res_route if at is None else _text_or(attrs[at].value, res_route)
+                    route = (
+                        res_route
+                        if at is None
+                        else texts[at] or _text_or(attrs[at].value, res_route)
+                    )
                     if spans:
                         kind = _span_kind(record, attrs, plan)
                     else:
-                        kind = _log_kind(record, attrs, plan)
+                        kind = _log_kind(record, attrs, texts, plan)
                     if kind == _ERROR and session and remember:
                         self._remember_error_session(session)
                     if count:
@@ -418,12 +433,12 @@ class _Decider:
         return True
 
 
-def _log_kind(record: Any, attrs: Any, plan: dict[str, int]) -> int:
-    name = record.event_name or _text(attrs, plan.get(EVENT_NAME)) or ""
+def _log_kind(record: Any, attrs: Any, texts: list[str], plan: dict[str, int]) -> int:
+    name = record.event_name or _walked_text(attrs, texts, plan.get(EVENT_NAME)) or ""
     if name == EXCEPTION_EVENT or (not name and "exception.type" in plan):
         return _ERROR  # the rum_errors view's rule for log records
     if name == WEB_VITAL_EVENT:
-        rating = _text(attrs, plan.get("browser.web_vital.rating"))
+        rating = _walked_text(attrs, texts, plan.get("browser.web_vital.rating"))
         if rating:
             return _POOR if rating.lower() == "poor" else _NORMAL
         vital = (_text(attrs, plan.get("browser.web_vital.name")) or "").upper()

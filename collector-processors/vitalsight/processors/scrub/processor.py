@@ -287,7 +287,7 @@ class ScrubProcessor:
         for r_index, resource in enumerate(view.resources):
             filters = self._filters_for(resource)
             try:
-                self._scrub_shaped(resource.attributes, resource.shape, counts)
+                self._scrub_shaped(resource.attributes, resource.shape, resource.texts, counts)
             except Exception:
                 logger.exception("scrub failed on a resource; dropping its %s", what)
                 dropped[ERROR] += resource.record_count()
@@ -307,14 +307,15 @@ class ScrubProcessor:
                     try:
                         shape = scope.shapes[index]
                         attributes = scope.attributes[index]
+                        texts = scope.texts[index]
                         if filters and self._denied(filters, attributes, shape, resource):
                             dropped[DENIED] += 1
                             bad_records.append(index)
                             continue
                         if spans:
-                            self._scrub_span(record, attributes, shape, counts)
+                            self._scrub_span(record, attributes, shape, texts, counts)
                         else:
-                            self._scrub_shaped(attributes, shape, counts)
+                            self._scrub_shaped(attributes, shape, texts, counts)
                             if record.HasField("body"):
                                 self.scrub_value(record.body, counts, _PLAIN)
                     except Exception:
@@ -327,12 +328,14 @@ class ScrubProcessor:
             view.delete_scopes(resource, bad_scopes)
         view.delete_resources(bad_resources)
 
-    def _scrub_span(self, span: Any, attributes: Any, shape: Shape, counts: Counter[str]) -> None:
+    def _scrub_span(
+        self, span: Any, attributes: Any, shape: Shape, texts: list[str], counts: Counter[str]
+    ) -> None:
         name = span.name
         new = self.scrub_text(name, counts)
         if new != name:
             span.name = new
-        self._scrub_shaped(attributes, shape, counts)
+        self._scrub_shaped(attributes, shape, texts, counts)
         if span.status.message:
             span.status.message = self.scrub_text(span.status.message, counts)
         for span_event in span.events:
@@ -416,23 +419,25 @@ class ScrubProcessor:
             if (policy := self._policy(key)) != _NEVER
         )
 
-    def _scrub_shaped(self, attributes: Any, shape: Shape, counts: Counter[str]) -> None:
-        """`scrub_attributes` for the pipeline's walked records: the keys were read once,
-        so only the values of keys that are not `never_touch` are read."""
+    def _scrub_shaped(
+        self, attributes: Any, shape: Shape, texts: list[str], counts: Counter[str]
+    ) -> None:
+        """`scrub_attributes` for the pipeline's walked records: keys and string values
+        were read once (`texts`), so only values that are not strings are read here, and
+        every value changed is written to `texts` too."""
         if len(attributes) != len(shape):  # never expected; scrub every attribute then
             self.scrub_attributes(attributes, counts)
             return
-        texts = self._text_cache
+        seen = self._text_cache
         urls = self._url_cache
         # The hot loop of the processor: an already-seen string (most values: routes, URLs,
         # device types, user agents) costs one dict lookup; a number, two calls.
         for index, policy in self._plans(shape):
-            value = attributes[index].value
             # A non-empty string_value means the oneof holds a string: no WhichOneof call.
-            text = value.string_value
+            text = texts[index]
             if text:
                 if policy == _PLAIN:
-                    hit = texts.get(text)
+                    hit = seen.get(text)
                 elif policy == _SECRET:
                     hit = None
                 else:  # _URL or _QUERY: the key `_cached_url` uses
@@ -441,15 +446,13 @@ class ScrubProcessor:
                     if hit[1]:
                         counts.update(hit[1])
                     if hit[0] != text:
-                        value.string_value = hit[0]
+                        attributes[index].value.string_value = texts[index] = hit[0]
                     continue
-            elif policy != _SECRET:
-                kind = value.WhichOneof("value")
-                if kind in _NOTHING_TO_SCRUB:
-                    continue  # numbers and booleans
-                if kind == "int_value" and -_CARD_MIN < value.int_value < _CARD_MIN:
-                    continue  # sizes and timings (a card number is checked below)
+            elif policy != _SECRET and _nothing_to_scrub(attributes[index].value):
+                continue
+            value = attributes[index].value
             self.scrub_value(value, counts, policy)
+            texts[index] = value.string_value
 
     def scrub_attributes(self, attributes: Iterable[Any], counts: Counter[str]) -> None:
         """Scrub a repeated KeyValue (attributes or a kvlist) in place."""
@@ -636,6 +639,15 @@ class ScrubProcessor:
         for name, pattern, replacement in self._patterns:
             detectors.append((name, _always, pattern, replacement))
         return detectors
+
+
+def _nothing_to_scrub(value: Any) -> bool:
+    """A number or boolean that cannot be a card number (sizes, timings); checked for
+    values that are not strings."""
+    kind = value.WhichOneof("value")
+    if kind in _NOTHING_TO_SCRUB:
+        return True
+    return kind == "int_value" and -_CARD_MIN < int(value.int_value) < _CARD_MIN
 
 
 def _has_digit_run(text: str) -> bool:
