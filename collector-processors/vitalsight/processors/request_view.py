@@ -40,11 +40,20 @@ class Shape:
     """The keys of an attribute list, interned (`shape_for`): the records that have the same
     keys in the same order share one Shape, and the plans processors work out for it."""
 
-    __slots__ = ("keys", "plans")
+    __slots__ = ("appended", "keys", "plans")
 
     def __init__(self, keys: Keys) -> None:
         self.keys = keys
         self.plans: dict[object, Any] = {}  # PlanCache token → plan
+        self.appended: dict[str, Shape] = {}  # key → the shape with that key added
+
+    def plus(self, key: str) -> Shape:
+        """The shape with `key` added at the end (processors add the same keys to many
+        records: sample's rate, enrich's fields)."""
+        shape = self.appended.get(key)
+        if shape is None:
+            shape = self.appended[key] = shape_for((*self.keys, key))
+        return shape
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -86,12 +95,19 @@ def flatten_walked(attributes: Any, shape: Shape, texts: list[str]) -> Attribute
     if len(texts) != len(attributes):  # changed behind the view's back: read it all
         return [(kv.key, any_value_to_str(kv.value)) for kv in attributes]
     keys = shape.keys
-    if all(texts):
-        return list(zip(keys, texts, strict=True))
-    return [
-        (key, text or any_value_to_str(attributes[index].value))
-        for index, (key, text) in enumerate(zip(keys, texts, strict=True))
-    ]
+    flat = list(zip(keys, texts, strict=True))
+    for index, text in enumerate(texts):
+        if not text:  # numbers mostly (vital values, sizes, status codes): the short path
+            value = attributes[index].value
+            kind = value.WhichOneof("value")
+            if kind == "double_value":
+                formatted = repr(value.double_value)
+            elif kind == "int_value":
+                formatted = str(value.int_value)
+            else:
+                formatted = any_value_to_str(value)
+            flat[index] = (keys[index], formatted)
+    return flat
 
 
 def scalar_text(value: Any) -> str | None:
@@ -136,7 +152,7 @@ class _Attributed:
     ) -> Shape:
         attributes.append(KeyValue(key=key, value=AnyValue(string_value=text)))
         texts.append(text)
-        return shape_for((*shape.keys, key))
+        return shape.plus(key)
 
     def _set(self, attributes: Any, shape: Shape, texts: list[str], key: str, text: str) -> Shape:
         """Like `otlp_records.set_str`: replace the first `key`'s value, or add the key."""
