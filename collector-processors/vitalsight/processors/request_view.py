@@ -25,8 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-
 from vitalsight.exporters.encode import Attributes, WalkedAttributes, any_value_to_str
 from vitalsight.receivers.signals import LOGS, TRACES, Signal
 
@@ -150,7 +148,7 @@ class _Attributed:
     def _append(
         self, attributes: Any, shape: Shape, texts: list[str], key: str, text: str
     ) -> Shape:
-        attributes.append(KeyValue(key=key, value=AnyValue(string_value=text)))
+        attributes.add(key=key).value.string_value = text  # cheaper than building a KeyValue
         texts.append(text)
         return shape.plus(key)
 
