@@ -10,6 +10,8 @@ ClickHouse datasource would send them (macros expanded by `vitalsight.grafana.ma
     .venv/bin/python bench/dashboards.py --page-views 1000000     # ~1 min
     .venv/bin/python bench/dashboards.py                          # 10M, see bench/README.md
     .venv/bin/python bench/dashboards.py --data-dir DIR --reuse   # query an already seeded DIR
+    .venv/bin/python bench/dashboards.py --data-dir DIR --reuse --refill rum_page_views_1h_mv
+        # migrate DIR to the current schema and fill a rollup added since it was seeded
 
 Nothing is asserted: the script prints p50/p95 per panel, the target next to them (p95 <
 300 ms on 30 days) and rollup-vs-raw ratios for the same figure computed both ways.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -30,7 +33,7 @@ from typing import Any
 
 from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.reader import connect_reader
-from vitalsight.exporters.schema import migrate
+from vitalsight.exporters.schema import load_migrations, migrate
 from vitalsight.grafana.dashboards import all_dashboards, sql
 from vitalsight.grafana.dashboards.extract import PanelQuery, all_queries, variable_queries
 from vitalsight.grafana.macros import VariableValue, expand_macros
@@ -43,7 +46,8 @@ DAY_S = 86_400
 ROLLUPS = (
     "rum_page_views_1m", "rum_vitals_1m", "rum_requests_1m", "rum_errors_1m",
     "rum_vitals_1h", "rum_vitals_1d", "rum_requests_1h", "rum_requests_1d", "rum_resources_1h",
-    "rum_page_views_1h",
+    "rum_page_views_1h", "rum_vitals_series_1h", "rum_requests_series_1h", "rum_vitals_totals_1d",
+    "rum_requests_totals_1d",
 )  # fmt: skip
 
 # --- seeding --------------------------------------------------------------------------------
@@ -223,6 +227,37 @@ def seed(data_dir: Path, *, page_views: int, days: int, end: datetime) -> dict[s
         for table in ROLLUPS:
             store.command(f"OPTIMIZE TABLE {table} FINAL")  # what background merges reach
         seconds["OPTIMIZE rollups"] = time.perf_counter() - started
+    finally:
+        store.close()
+    return seconds
+
+
+_VIEW = re.compile(r"^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS\s", re.MULTILINE)
+
+
+def refill(data_dir: Path, views: Sequence[str]) -> dict[str, float]:
+    """Bring a seeded store to the current schema, then fill each view's target table from
+    the facts with the view's own SELECT (what the view does at insert time); seconds each."""
+    selects: dict[str, tuple[str, str]] = {}
+    for migration in load_migrations():
+        for statement in migration.statements:
+            match = _VIEW.match(statement)
+            if match:
+                selects[match[1]] = (match[2], statement[match.end() :])
+    unknown = [view for view in views if view not in selects]
+    if unknown:
+        raise SystemExit(f"no such materialized view: {', '.join(unknown)}")
+    store = ChdbStore(data_dir)
+    seconds: dict[str, float] = {}
+    try:
+        migrate(store)
+        for view in views:
+            target, select = selects[view]
+            started = time.perf_counter()
+            store.command(f"TRUNCATE TABLE {target}")
+            store.command(f"INSERT INTO {target} {select}")
+            store.command(f"OPTIMIZE TABLE {target} FINAL")
+            seconds[target] = time.perf_counter() - started
     finally:
         store.close()
     return seconds
@@ -439,6 +474,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="query --data-dir as seeded")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument(
+        "--refill", action="append", default=[], metavar="VIEW",
+        help="with --reuse: migrate, then fill VIEW's table from the facts (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
         "--only", action="append", default=[], metavar="TEXT",
         help="time only the queries whose name contains TEXT (repeatable; for iterating)",
     )  # fmt: skip
@@ -458,6 +497,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             for table, seconds in per_table.items():
                 print(f"  {table:<20} {seconds:8.1f} s")
             print(f"  seeding took {total:.1f} s")
+        elif args.refill:
+            for table, seconds in refill(data_dir, args.refill).items():
+                print(f"  refilled {table:<24} {seconds:8.1f} s")
         server = start_server(data_dir)
         client = connect_reader(server.query_url, username=QUERY_USER, password=QUERY_PASSWORD)
         try:

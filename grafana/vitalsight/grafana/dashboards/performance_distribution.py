@@ -42,9 +42,10 @@ def rating_shares_over_time_sql() -> str:
 def p75_by_sql(vital: str, dimension: str, top: int | None = None) -> str:
     """p75 of `vital` per time bucket and `dimension` value (one heatmap row each)."""
     where = f"name = '{vital}' AND {dimension} != ''"
-    if top:
-        where += " AND " + sql.busiest(sql.VITALS_ROLLUP, dimension, top, where=where, by=dimension)
-    source = sql.rollup_source(sql.VITALS_ROLLUP, where=where, by=dimension, series=True)
+    ranked = sql.Busiest(dimension, top, where=where, by=dimension) if top else None
+    source = sql.rollup_source(
+        sql.VITALS_ROLLUP, where=where, by=dimension, series=True, top=ranked
+    )
     return (
         f"SELECT time, {dimension},"
         f" {sql.quantiles()}[{sql.P75}] AS p75\n"

@@ -67,9 +67,9 @@ def routes_sql() -> str:
 
 
 def route_lcp_over_time_sql() -> str:
-    top = sql.busiest(sql.VITALS_ROLLUP, "route", TOP_ROUTES, where="name = 'LCP'", by="route")
+    top = sql.Busiest("route", TOP_ROUTES, where="name = 'LCP'", by="route")
     source = sql.rollup_source(
-        sql.VITALS_ROLLUP, where=f"name = 'LCP' AND {top}", by="route", series=True
+        sql.VITALS_ROLLUP, where="name = 'LCP'", by="route", series=True, top=top
     )
     return (
         f"SELECT time, route, {sql.quantiles()}[{sql.P75}] AS lcp_p75\n"

@@ -277,8 +277,10 @@ def rollup_source(
     series: bool = False,
     window: Window = RANGE,
     exclude: Iterable[str] = (),
+    top: Busiest | None = None,
 ) -> str:
-    """A parenthesised subquery of the fact's rows in `window` matching `where`, with
+    """A parenthesised subquery of the fact's rows in `window` matching `where` (and `top`,
+    see `busiest`), with
     columns `time` (the series bucket, when `series`), the rollup's columns, `by` (a
     grouping set of the rollups, e.g. route), `value` (for `quantiles`) and the measures.
     Either the fine branches read rows — raw facts from the oldest raw fact on, and the
@@ -291,6 +293,10 @@ def rollup_source(
     skipped = set(exclude)
     if by is not None and by not in rollup.grouping_sets:
         raise ValueError(f"{rollup.hour} has no grouping set {by!r}")
+    fine_where = coarse_where = where
+    if top is not None:
+        fine_where += f" AND {busiest(rollup, top, coarse_part=False)}"
+        coarse_where += f" AND {busiest(rollup, top, coarse_part=True)}"
     coarse = coarse_condition(rollup.lacking, skipped)
     coarse_filters = " AND ".join(
         variable_filter(name)
@@ -339,7 +345,7 @@ def rollup_source(
             f"        SELECT *, {points} AS points, {_MINUTE_PICKS} AS picks FROM {minute.name}\n"
             f"        WHERE NOT ({coarse}) AND {window.lower} < {boundary}"
             f" AND {window.holds(minute.time_column)} AND {minute.time_column} < {boundary}"
-            f" AND {where} AND {filters(exclude=skipped)}\n"
+            f" AND {fine_where} AND {filters(exclude=skipped)}\n"
             "    ) ARRAY JOIN picks AS pick"
         )
 
@@ -349,7 +355,7 @@ def rollup_source(
     branches = [
         f"{select(raw.name, raw.time_column, True)}\n"
         f"    WHERE NOT ({coarse}) AND {window.holds(raw.time_column)}"
-        f" AND {raw.time_column} >= {boundary} AND {where} AND {filters(exclude=skipped)}",
+        f" AND {raw.time_column} >= {boundary} AND {fine_where} AND {filters(exclude=skipped)}",
         minute_select(),
     ]
     hours = window.holds("hour")
@@ -357,50 +363,66 @@ def rollup_source(
         hours += f" AND NOT ({window.covers_day('toStartOfDay(hour)')})"
     branches.append(
         f"{select(rollup.series_hour if series else rollup.hour, 'hour', False)}\n"
-        f"    WHERE {coarse} AND {dimension} AND {hours} AND {where} AND {coarse_filters}"
+        f"    WHERE {coarse} AND {dimension} AND {hours} AND {coarse_where} AND {coarse_filters}"
     )
     if not series:
         branches.append(
             f"{select(rollup.day, 'day', False)}\n"
-            f"    WHERE {coarse} AND {dimension} AND {window.covers_day('day')} AND {where}"
+            f"    WHERE {coarse} AND {dimension} AND {window.covers_day('day')} AND {coarse_where}"
             f" AND {coarse_filters}"
         )
     return "(\n    " + "\n    UNION ALL\n    ".join(branches) + "\n)"
 
 
-def busiest(rollup: Rollup, key: str, top: int, *, where: str = "1", by: str | None = None) -> str:
-    """A condition: `key` (a column, or a tuple of the rollup's columns) is one of the `top`
-    values with the most weight in the range among rows matching `where`. Ranked from raw
-    facts (and the per-minute rollup past raw retention) when `rollup_source` reads them,
-    else from the daily totals of the days the range overlaps (a few thousand rows, where
-    a month of histogram rows would be millions)."""
+@dataclass(frozen=True)
+class Busiest:
+    """Keep the rows whose `key` (a column of the rollup, or its grouping set `by`) is one
+    of the `top` values with the most weight in the range among rows matching `where`."""
+
+    key: str
+    top: int
+    where: str = "1"
+    by: str | None = None
+
+
+def busiest(rollup: Rollup, ranked: Busiest, *, coarse_part: bool) -> str:
+    """`ranked` as a condition for one kind of `rollup_source` branch: for the fine branches,
+    ranked from raw facts (and the per-minute rollup past raw retention); for the coarse
+    ones, from the daily totals of the days the range overlaps (a few thousand rows, where a
+    month of histogram rows would be millions). Each branch gets the ranking of its own kind
+    under its own constant condition, so the branch ClickHouse does not read does not rank
+    either."""
     coarse = coarse_condition(rollup.lacking)
-    fine_filters = filters()
-    coarse_filters = " AND ".join(
-        variable_filter(name) for name in FILTER_VARIABLES if name in rollup.columns
-    )
-    columns = ", ".join([*rollup.columns, *([by] if by else [])])
-    coarse_columns = ", ".join([*rollup.columns, *([f"dimension_value AS {by}"] if by else [])])
-    raw, minute = rollup.facts, rollup.minute
-    boundary = raw_boundary(raw)
-    source = (
-        f"SELECT {columns}, 1 / sample_rate AS weight FROM {raw.name}\n"
-        f"        WHERE NOT ({coarse}) AND {RANGE.holds(raw.time_column)}"
-        f" AND {raw.time_column} >= {boundary} AND {where} AND {fine_filters}\n"
-        "        UNION ALL\n"
-        f"        SELECT {columns}, weight FROM {minute.name}\n"
-        f"        WHERE NOT ({coarse}) AND $__fromTime < {boundary}"
-        f" AND {RANGE.holds(minute.time_column)} AND {minute.time_column} < {boundary}"
-        f" AND {where} AND {fine_filters}\n"
-        "        UNION ALL\n"
-        f"        SELECT {coarse_columns}, weight FROM {rollup.totals}\n"
-        f"        WHERE {coarse} AND dimension = '{by or ''}'"
-        " AND day >= toStartOfDay($__fromTime) AND day <= $__toTime"
-        f" AND {where} AND {coarse_filters}"
-    )
+    where, by = ranked.where, ranked.by
+    if coarse_part:
+        coarse_filters = " AND ".join(
+            variable_filter(name) for name in FILTER_VARIABLES if name in rollup.columns
+        )
+        columns = ", ".join([*rollup.columns, *([f"dimension_value AS {by}"] if by else [])])
+        source = (
+            f"SELECT {columns}, weight FROM {rollup.totals}\n"
+            f"        WHERE {coarse} AND dimension = '{by or ''}'"
+            " AND day >= toStartOfDay($__fromTime) AND day <= $__toTime"
+            f" AND {where} AND {coarse_filters}"
+        )
+    else:
+        columns = ", ".join([*rollup.columns, *([by] if by else [])])
+        raw, minute = rollup.facts, rollup.minute
+        boundary = raw_boundary(raw)
+        source = (
+            f"SELECT {columns}, 1 / sample_rate AS weight FROM {raw.name}\n"
+            f"        WHERE NOT ({coarse}) AND {RANGE.holds(raw.time_column)}"
+            f" AND {raw.time_column} >= {boundary} AND {where} AND {filters()}\n"
+            "        UNION ALL\n"
+            f"        SELECT {columns}, weight FROM {minute.name}\n"
+            f"        WHERE NOT ({coarse}) AND $__fromTime < {boundary}"
+            f" AND {RANGE.holds(minute.time_column)} AND {minute.time_column} < {boundary}"
+            f" AND {where} AND {filters()}"
+        )
+    key = ranked.key
     return (
         f"{key} IN (\n    SELECT {key} FROM (\n        {source}\n    )"
-        f" GROUP BY {key} ORDER BY sum(weight) DESC LIMIT {top}\n)"
+        f" GROUP BY {key} ORDER BY sum(weight) DESC LIMIT {ranked.top}\n)"
     )
 
 
