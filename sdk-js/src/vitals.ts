@@ -92,7 +92,8 @@ const attribution = (client: Client, m: MetricWithAttribution): [Attributes, num
  * LCP, CLS, INP, TTFB and FCP with attribution, from Google's web-vitals attribution build,
  * as `browser.web_vital` events. Each is attributed to the page view (route) it happened on:
  * the LCP element's render time, the INP interaction's time, the largest layout shift's time.
- * Starts after the load event: web-vitals reads the entries the browser buffered until then.
+ * Starts in the task after the load event (not in idle time: web-vitals started while the page
+ * is hidden reports nothing): it reads the entries the browser buffered until then.
  */
 export const vitals: Instrumentation = (client) => {
   const report = safe((m: MetricWithAttribution) => {
@@ -126,5 +127,5 @@ export const vitals: Instrumentation = (client) => {
     onTTFB(report);
     onFCP(report);
     onINP((m) => (latest = m), {reportAllChanges: true});
-  });
+  }, true);
 };

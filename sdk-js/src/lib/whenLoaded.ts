@@ -1,23 +1,16 @@
 import {idle} from './idle.js';
 import {safe} from './safe.js';
 
-let _queue: (() => void)[] | undefined;
-
 /**
  * Runs `fn` after the page's load event has ended (at once if it has), in idle time, so that
  * work which can wait (observers whose entries the browser buffers, the page view) stays off
- * the loading path. All callbacks share one load listener and run in registration order.
+ * the loading path and out of the page's own tasks. `task`: in the next task instead (web-vitals,
+ * which must start before the page is hidden to report anything).
  * Buffered entry types: https://w3c.github.io/performance-timeline/#dom-performanceobserverinit-buffered
  */
-export const whenLoaded = (fn: () => void): void => {
+export const whenLoaded = (fn: () => void, task?: boolean): void => {
   const cb = safe(fn);
-  if (document.readyState === 'complete' && !_queue) return idle(cb);
-  if (!_queue) {
-    const q: (() => void)[] = (_queue = []);
-    addEventListener('load', () => idle(() => {
-      _queue = undefined;
-      q.forEach((f) => f());
-    }), {once: true});
-  }
-  _queue.push(cb);
+  const run = () => (task ? setTimeout(cb) : idle(cb));
+  if (document.readyState === 'complete') run();
+  else addEventListener('load', run, {once: true});
 };
