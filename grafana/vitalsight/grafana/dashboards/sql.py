@@ -422,7 +422,7 @@ def busiest(rollup: Rollup, ranked: Busiest, *, coarse_part: bool) -> str:
     key = ranked.key
     return (
         f"{key} IN (\n    SELECT {key} FROM (\n        {source}\n    )"
-        f" GROUP BY {key} ORDER BY sum(weight) DESC LIMIT {ranked.top}\n)"
+        f" GROUP BY {key} ORDER BY round(sum(weight), 3) DESC, {key} LIMIT {ranked.top}\n)"
     )
 
 
