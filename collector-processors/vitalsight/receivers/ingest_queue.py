@@ -11,6 +11,10 @@ The guarantee stays the writer's: admission counts the items queued here and the
 writer holds against one capacity (`limits.queue_rows`), so a full pipeline answers 503 with
 Retry-After instead of growing memory, and everything acknowledged is processed and written,
 also on a graceful stop (`close()` drains the queue before the writer is closed).
+
+A queued request is held as its protobuf bytes, not as the decoded message: decoded, an event
+costs ~2.3 KB of upb objects against ~0.8 KB serialized, and a full queue holds up to
+`limits.queue_rows` events. Serializing and parsing again costs ~2-3 µs an event.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ class Ingest(Protocol):
 
 class _Queued(NamedTuple):
     signal: Signal
-    request: Any
+    wire: bytes  # the request, serialized (see the module docstring)
     transport: str
     items: int
 
@@ -80,13 +84,16 @@ class IngestQueue:
 
     def ingest(self, signal: Signal, request: Any, *, transport: str) -> ExportResult:
         items = signal.count_items(request)
-        with self._cond:
-            admitted = not self._closing and self._has_room(items)
-            if admitted:
-                self._queue.append(_Queued(signal, request, transport, items))
-                self._queued_items += items
-                self._report_depth()
-                self._cond.notify_all()
+        admitted = not self._closing and self._has_room(items)  # a full queue costs no bytes
+        if admitted:
+            queued = _Queued(signal, request.SerializeToString(), transport, items)
+            with self._cond:
+                admitted = not self._closing and self._has_room(items)
+                if admitted:
+                    self._queue.append(queued)
+                    self._queued_items += items
+                    self._report_depth()
+                    self._cond.notify_all()
         if not admitted:
             self._pipeline.reject(signal, ExportStatus.QUEUE_FULL.value)
             return ExportResult(ExportStatus.QUEUE_FULL, message=QUEUE_FULL_MESSAGE)
@@ -128,9 +135,8 @@ class IngestQueue:
 
     def _process(self, queued: _Queued) -> None:
         try:
-            result = self._pipeline.ingest(
-                queued.signal, queued.request, transport=queued.transport
-            )
+            request = queued.signal.request_type.FromString(queued.wire)
+            result = self._pipeline.ingest(queued.signal, request, transport=queued.transport)
         except Exception:  # a processor bug must not stop the worker
             logger.exception("acknowledged %s request could not be processed", queued.signal.name)
             return
