@@ -76,12 +76,18 @@ def _any_value_to_python(value: AnyValue) -> Any:
 def flatten_attributes(attributes: Iterable[KeyValue]) -> Attributes:
     """Attributes as (key, string value) pairs, the Map(String, String) layout."""
     out = []
-    for kv in attributes:  # the hot loop of ingest: strings take the short path
+    for kv in attributes:  # the hot loop of ingest: strings, then numbers, take short paths
         value = kv.value
-        if value.HasField("string_value"):
-            out.append((kv.key, value.string_value))
-        else:
-            out.append((kv.key, any_value_to_str(value)))
+        text = value.string_value
+        if not text:
+            kind = value.WhichOneof("value")
+            if kind == "double_value":
+                text = repr(value.double_value)
+            elif kind == "int_value":
+                text = str(value.int_value)
+            else:
+                text = any_value_to_str(value)
+        out.append((kv.key, text))
     return out
 
 
