@@ -95,16 +95,8 @@ def flatten_walked(attributes: Any, shape: Shape, texts: list[str]) -> Attribute
     keys = shape.keys
     flat = list(zip(keys, texts, strict=True))
     for index, text in enumerate(texts):
-        if not text:  # numbers mostly (vital values, sizes, status codes): the short path
-            value = attributes[index].value
-            kind = value.WhichOneof("value")
-            if kind == "double_value":
-                formatted = repr(value.double_value)
-            elif kind == "int_value":
-                formatted = str(value.int_value)
-            else:
-                formatted = any_value_to_str(value)
-            flat[index] = (keys[index], formatted)
+        if not text:  # mostly numbers (vital values, sizes, status codes)
+            flat[index] = (keys[index], any_value_to_str(attributes[index].value))
     return flat
 
 

@@ -45,6 +45,10 @@ def any_value_to_str(value: AnyValue) -> str:
     kind = value.WhichOneof("value")
     if kind == "string_value":
         return value.string_value
+    if kind == "double_value":  # numbers first: vital values, timings, sizes, status codes
+        return repr(value.double_value)
+    if kind == "int_value":
+        return str(value.int_value)
     if kind is None:
         return ""
     if kind in ("array_value", "kvlist_value"):
@@ -78,16 +82,7 @@ def flatten_attributes(attributes: Iterable[KeyValue]) -> Attributes:
     out = []
     for kv in attributes:  # the hot loop of ingest: strings, then numbers, take short paths
         value = kv.value
-        text = value.string_value
-        if not text:
-            kind = value.WhichOneof("value")
-            if kind == "double_value":
-                text = repr(value.double_value)
-            elif kind == "int_value":
-                text = str(value.int_value)
-            else:
-                text = any_value_to_str(value)
-        out.append((kv.key, text))
+        out.append((kv.key, value.string_value or any_value_to_str(value)))
     return out
 
 
