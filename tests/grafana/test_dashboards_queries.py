@@ -292,7 +292,10 @@ and shares agree exactly (to float rounding). A relative change of two percentil
 (`*_change`, `*_trend`) is compared in absolute terms."""
 SMALL_GROUP_TOLERANCE = 0.25
 # Series read hourly rollups with 5%-wide buckets (each row read as the mean of its values):
-# their percentiles count as agreeing within SERIES_TOLERANCE instead of 3%.
+# their percentiles count as agreeing within SERIES_TOLERANCE instead of 3%, and in a group of
+# a handful of samples, where two values in one bucket become one heavier row, the t-digest's
+# interpolation to a far neighbour can move more: within SERIES_SMALL_GROUP_TOLERANCE.
+SERIES_SMALL_GROUP_TOLERANCE = 0.5
 COARSE_AGREEING = 0.95
 COARSE_RANGES = {
     # > 2 days: hourly rows (today is not a whole day inside the range); a minute ahead,
@@ -365,11 +368,11 @@ def test_coarse_rollups_agree_with_per_minute_ones(
                     if not isinstance(f, float):
                         assert c == f, where
                     elif _PERCENTILE.search(column):
-                        assert _close(column, c, f, SMALL_GROUP_TOLERANCE), where
+                        series = "_series_1h" in query.raw_sql
+                        small = SERIES_SMALL_GROUP_TOLERANCE if series else SMALL_GROUP_TOLERANCE
+                        assert _close(column, c, f, small), where
                         percentiles += 1
-                        tolerance = (
-                            SERIES_TOLERANCE if "_series_1h" in query.raw_sql else COARSE_TOLERANCE
-                        )
+                        tolerance = SERIES_TOLERANCE if series else COARSE_TOLERANCE
                         agreeing += _close(column, c, f, tolerance)
                     else:
                         assert _close(column, c, f, 1e-9), where

@@ -60,7 +60,7 @@ def status_codes_sql() -> str:
 def routes_slowed_sql() -> str:
     """Per endpoint and route: calls per page view and the estimated wait they add to a
     page view (calls per view * median latency), largest first."""
-    views = sql.PAGE_VIEWS_1M
+    views = sql.page_views_source()
     source = sql.rollup_source(sql.REQUESTS_ROLLUP, where=_SELECTED, by="route")
     return (
         "SELECT method, url_template, route, requests, p95,\n"
@@ -74,8 +74,7 @@ def routes_slowed_sql() -> str:
         "    GROUP BY method, url_template, route\n"
         ") AS r\n"
         "LEFT JOIN (\n"
-        f"    SELECT route, sum(weight) AS page_views FROM {views.name}\n"
-        f"    WHERE {views.time_filter} AND {sql.filters()} GROUP BY route\n"
+        f"    SELECT route, sum(weight) AS page_views FROM {views} GROUP BY route\n"
         ") AS v USING route\n"
         "ORDER BY wait_per_view_ms DESC LIMIT 50"
     )

@@ -280,9 +280,9 @@ def rollup_source(
     top: Busiest | None = None,
 ) -> str:
     """A parenthesised subquery of the fact's rows in `window` matching `where` (and `top`,
-    see `busiest`), with
-    columns `time` (the series bucket, when `series`), the rollup's columns, `by` (a
-    grouping set of the rollups, e.g. route), `value` (for `quantiles`) and the measures.
+    see `busiest`), with columns `time` (the series bucket, when `series`), the rollup's
+    columns, `by` (a grouping set of the rollups, e.g. route), `value` (for `quantiles`)
+    and the measures.
     Either the fine branches read rows — raw facts from the oldest raw fact on, and the
     per-minute rollup (its states' quantiles as value rows) before it, when the window
     reaches past raw retention — or (long range, lacking filters on "All") the coarse
