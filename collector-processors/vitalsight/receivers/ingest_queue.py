@@ -12,11 +12,6 @@ writer holds against one capacity (`limits.queue_rows`), so a full pipeline answ
 Retry-After instead of growing memory, and everything acknowledged is processed and written,
 also on a graceful stop (`close()` drains the queue before the writer is closed).
 
-The worker runs at the niceness of the store's inserts (`chdb_store.INSERT_THREAD_NICENESS`):
-the receivers answering senders come first, and processing and inserting share what is
-left evenly. At normal priority a busy worker (all processors on, one core) left the niced
-inserts ~10% of the core, so the writer fell behind and its batches grew to the whole bound.
-
 A queued request is held as its protobuf bytes, not as the decoded message: decoded, an event
 costs ~2.3 KB of upb objects against ~0.8 KB serialized, and a full queue holds up to
 `limits.queue_rows` events. Serializing and parsing again costs ~2-3 µs an event.
@@ -25,13 +20,11 @@ costs ~2.3 KB of upb objects against ~0.8 KB serialized, and a full queue holds 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
-from vitalsight.exporters.chdb_store import INSERT_THREAD_NICENESS
 from vitalsight.exporters.encode import unsupported_points
 from vitalsight.exporters.exporter import UNSUPPORTED_NOTE, ExportResult, ExportStatus
 from vitalsight.receivers.signals import Signal
@@ -40,15 +33,6 @@ from vitalsight.service.selfmetrics import SelfMetrics
 logger = logging.getLogger(__name__)
 
 QUEUE_FULL_MESSAGE = "ingest queue is full"
-WORKER_NICENESS = INSERT_THREAD_NICENESS
-
-
-def _lower_priority(niceness: int) -> None:
-    """Lower the calling thread's CPU priority (Linux: a thread id is a process id here)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
-        logger.debug("ingest worker keeps its priority", exc_info=True)
 
 
 class Ingest(Protocol):
@@ -136,7 +120,6 @@ class IngestQueue:
             logger.error("ingest queue not drained within %.0fs", timeout_s)
 
     def _run(self) -> None:
-        _lower_priority(WORKER_NICENESS)
         while (queued := self._next()) is not None:
             self._process(queued)
             with self._cond:
