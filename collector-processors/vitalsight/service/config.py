@@ -36,7 +36,7 @@ class RetentionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     raw_days: int = Field(30, ge=1, description="TTL of raw otel_* tables and rum_* facts")
-    rollup_days: int = Field(395, ge=1, description="TTL of the *_1m rollups")
+    rollup_days: int = Field(395, ge=1, description="TTL of the rollups (per minute, hour, day)")
 
 
 class LimitsConfig(BaseModel):
