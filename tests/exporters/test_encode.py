@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
@@ -10,12 +11,15 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyVa
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from vitalsight.exporters.arrow_codec import to_arrow
 from vitalsight.exporters.encode import (
     any_value_to_str,
     encode_logs,
     encode_metrics,
     encode_traces,
 )
+from vitalsight.exporters.map_column import MapColumn
+from vitalsight.exporters.tables import ATTRIBUTES
 from vitalsight.service.otlp_build import logs_request, traces_request
 
 
@@ -128,3 +132,14 @@ def test_metrics_split_by_kind_and_count_unsupported() -> None:
 
 def test_empty_request_encodes_to_no_rows() -> None:
     assert encode_logs(ExportLogsServiceRequest()).row_count == 0
+
+
+def test_a_flat_map_column_becomes_the_same_arrow_map_as_rows_of_pairs() -> None:
+    rows = [[("a", "1"), ("b", "")], [], [("a", "x"), ("a", "y")]]
+    column = MapColumn()
+    for row in rows:
+        column.append(row)
+    assert len(column) == 3 and column[2] == [("a", "x"), ("a", "y")]
+    flat = to_arrow("otel_logs", {"LogAttributes": column}).column("LogAttributes")
+    assert flat.to_pylist() == pa.array(rows, type=ATTRIBUTES).to_pylist()
+    assert flat.type == ATTRIBUTES

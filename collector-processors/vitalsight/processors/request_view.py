@@ -25,7 +25,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from vitalsight.exporters.encode import Attributes, WalkedAttributes, any_value_to_str
+from vitalsight.exporters.encode import (
+    KeyValues,
+    WalkedAttributes,
+    any_value_to_str,
+    read_key_values,
+)
 from vitalsight.receivers.signals import LOGS, TRACES, Signal
 
 Keys = tuple[str, ...]  # an attribute list's keys, in order
@@ -87,17 +92,16 @@ def read_attributes(attributes: Any) -> tuple[Shape, list[str]]:
     return _SHAPES.get(keys) or shape_for(keys), [pair[1] for pair in pairs]
 
 
-def flatten_walked(attributes: Any, shape: Shape, texts: list[str]) -> Attributes:
-    """(key, string value) pairs as `encode.flatten_attributes` makes them, from the keys
-    and texts read by the walk: only values that are not non-empty strings are read again."""
+def flatten_walked(attributes: Any, shape: Shape, texts: list[str]) -> KeyValues:
+    """Keys and string values as `encode.read_key_values` makes them, from what the walk
+    read: only values that are not non-empty strings are read again."""
     if len(texts) != len(attributes):  # changed behind the view's back: read it all
-        return [(kv.key, any_value_to_str(kv.value)) for kv in attributes]
-    keys = shape.keys
-    flat = list(zip(keys, texts, strict=True))
+        return read_key_values(attributes)
+    values = texts.copy()
     for index, text in enumerate(texts):
         if not text:  # mostly numbers (vital values, sizes, status codes)
-            flat[index] = (keys[index], any_value_to_str(attributes[index].value))
-    return flat
+            values[index] = any_value_to_str(attributes[index].value)
+    return shape.keys, values
 
 
 def scalar_text(value: Any) -> str | None:

@@ -16,7 +16,7 @@ class ColumnBatch:
     """Rows for one table, held column by column, as the encoder fills them."""
 
     table: str
-    columns: dict[str, list[Any]] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)  # name → list of values, or MapColumn
 
     @property
     def row_count(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,9 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from vitalsight.exporters.batch import ColumnBatch
+from vitalsight.exporters.map_column import MapColumn
 from vitalsight.exporters.tables import (
+    ATTRIBUTES,
     OTEL_LOGS,
     OTEL_METRICS_GAUGE,
     OTEL_METRICS_HISTOGRAM,
@@ -32,6 +34,7 @@ from vitalsight.exporters.tables import (
 )
 
 Attributes = list[tuple[str, str]]
+KeyValues = tuple[Sequence[str], list[str]]  # an attribute list's keys and string values
 
 EVENT_NAME_ATTRIBUTE = "event.name"
 SERVICE_NAME_ATTRIBUTE = "service.name"
@@ -80,26 +83,37 @@ def _any_value_to_python(value: AnyValue) -> Any:
 def flatten_attributes(attributes: Iterable[KeyValue]) -> Attributes:
     """Attributes as (key, string value) pairs, the Map(String, String) layout."""
     out = []
-    for kv in attributes:  # the hot loop of ingest: strings, then numbers, take short paths
+    for kv in attributes:
         value = kv.value
         out.append((kv.key, value.string_value or any_value_to_str(value)))
     return out
 
 
+def read_key_values(attributes: Iterable[KeyValue]) -> KeyValues:
+    """Attributes as their keys and their string values (`flatten_attributes`, unzipped)."""
+    keys = []
+    values = []
+    for kv in attributes:  # the hot loop of ingest: strings, then numbers, take short paths
+        keys.append(kv.key)
+        value = kv.value
+        values.append(value.string_value or any_value_to_str(value))
+    return keys, values
+
+
 @dataclass(frozen=True)
 class WalkedAttributes:
     """A logs or traces request's attributes already flattened by whoever walked it (the
-    processors' shared view), in request order: one list per resource, one per record. The
-    encoder then reads them from here instead of from the request a second time."""
+    processors' shared view), in request order: one (keys, values) per resource, one per
+    record. The encoder then reads them from here instead of from the request again."""
 
-    resources: list[Attributes]
-    records: list[Attributes]
+    resources: list[KeyValues]
+    records: list[KeyValues]
 
 
 def _walked_or_read(walked: WalkedAttributes | None) -> tuple[Any, Any]:
-    """Functions giving the next resource's and next record's flattened attributes."""
+    """Functions giving the next resource's and next record's keys and values."""
     if walked is None:
-        return flatten_attributes, flatten_attributes
+        return read_key_values, read_key_values
     resources, records = iter(walked.resources), iter(walked.records)
     return (lambda _: next(resources)), (lambda _: next(records))
 
@@ -111,8 +125,15 @@ def _service_name(resource_attributes: Attributes) -> str:
     return ""
 
 
+def _lookup(key_values: KeyValues, key: str) -> str:
+    keys, values = key_values
+    return values[keys.index(key)] if key in keys else ""
+
+
 def _new_batch(table: str, layout: dict[str, Any]) -> ColumnBatch:
-    return ColumnBatch(table, {name: [] for name in layout})
+    return ColumnBatch(
+        table, {name: MapColumn() if kind == ATTRIBUTES else [] for name, kind in layout.items()}
+    )
 
 
 def encode_logs(
@@ -128,10 +149,10 @@ def encode_logs(
     resource_attributes, record_attributes = _walked_or_read(walked)
     for resource_logs in request.resource_logs:
         resource_attrs = resource_attributes(resource_logs.resource.attributes)
-        service = _service_name(resource_attrs)
+        service = _lookup(resource_attrs, SERVICE_NAME_ATTRIBUTE)
         for scope_logs in resource_logs.scope_logs:
             scope = scope_logs.scope
-            scope_attrs = flatten_attributes(scope.attributes)
+            scope_attrs = read_key_values(scope.attributes)
             for record in scope_logs.log_records:
                 attrs = record_attributes(record.attributes)
                 event_name = record.event_name or _lookup(attrs, EVENT_NAME_ATTRIBUTE)
@@ -146,21 +167,14 @@ def encode_logs(
                 cols["ServiceName"].append(service)
                 cols["Body"].append(any_value_to_str(record.body))
                 cols["ResourceSchemaUrl"].append(resource_logs.schema_url)
-                cols["ResourceAttributes"].append(resource_attrs)
+                cols["ResourceAttributes"].add_row(*resource_attrs)
                 cols["ScopeSchemaUrl"].append(scope_logs.schema_url)
                 cols["ScopeName"].append(scope.name)
                 cols["ScopeVersion"].append(scope.version)
-                cols["ScopeAttributes"].append(scope_attrs)
-                cols["LogAttributes"].append(attrs)
+                cols["ScopeAttributes"].add_row(*scope_attrs)
+                cols["LogAttributes"].add_row(*attrs)
                 cols["EventName"].append(event_name)
     return batch
-
-
-def _lookup(attrs: Attributes, key: str) -> str:
-    for name, value in attrs:
-        if name == key:
-            return value
-    return ""
 
 
 def encode_traces(
@@ -172,7 +186,7 @@ def encode_traces(
     resource_attributes, span_attributes = _walked_or_read(walked)
     for resource_spans in request.resource_spans:
         resource_attrs = resource_attributes(resource_spans.resource.attributes)
-        service = _service_name(resource_attrs)
+        service = _lookup(resource_attrs, SERVICE_NAME_ATTRIBUTE)
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope
             for span in scope_spans.spans:
@@ -184,10 +198,10 @@ def encode_traces(
                 cols["SpanName"].append(span.name)
                 cols["SpanKind"].append(_SPAN_KINDS.get(span.kind, ""))
                 cols["ServiceName"].append(service)
-                cols["ResourceAttributes"].append(resource_attrs)
+                cols["ResourceAttributes"].add_row(*resource_attrs)
                 cols["ScopeName"].append(scope.name)
                 cols["ScopeVersion"].append(scope.version)
-                cols["SpanAttributes"].append(span_attributes(span.attributes))
+                cols["SpanAttributes"].add_row(*span_attributes(span.attributes))
                 cols["Duration"].append(max(span.end_time_unix_nano - span.start_time_unix_nano, 0))
                 cols["StatusCode"].append(_STATUS_CODES.get(span.status.code, ""))
                 cols["StatusMessage"].append(span.status.message)
