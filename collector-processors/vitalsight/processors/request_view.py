@@ -79,11 +79,6 @@ def shape_for(keys: Keys) -> Shape:
     return shape
 
 
-def shape_of(attributes: Any) -> Shape:
-    """The Shape of a repeated KeyValue."""
-    return shape_for(tuple([kv.key for kv in attributes]))
-
-
 def read_attributes(attributes: Any) -> tuple[Shape, list[str]]:
     """The Shape and the texts (each value's `string_value`) of a repeated KeyValue, in
     one pass: upb builds one wrapper per KeyValue."""
@@ -217,10 +212,6 @@ class ScopeView(_Attributed):
         self.shapes[index] = self._delete(
             self.attributes[index], self.shapes[index], self.texts[index], positions
         )
-
-    def text(self, index: int, position: int | None) -> str:
-        """The `string_value` of record `index`'s attribute at `position` ("" if None)."""
-        return "" if position is None else self.texts[index][position]
 
 
 class RecordInView:

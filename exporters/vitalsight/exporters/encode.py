@@ -82,15 +82,12 @@ def _any_value_to_python(value: AnyValue) -> Any:
 
 def flatten_attributes(attributes: Iterable[KeyValue]) -> Attributes:
     """Attributes as (key, string value) pairs, the Map(String, String) layout."""
-    out = []
-    for kv in attributes:
-        value = kv.value
-        out.append((kv.key, value.string_value or any_value_to_str(value)))
-    return out
+    return list(zip(*read_key_values(attributes), strict=True))
 
 
 def read_key_values(attributes: Iterable[KeyValue]) -> KeyValues:
-    """Attributes as their keys and their string values (`flatten_attributes`, unzipped)."""
+    """Attributes as their keys and their string values (the Map(String, String) layout,
+    unzipped: `MapColumn.add_row` takes them as they are)."""
     keys = []
     values = []
     for kv in attributes:  # the hot loop of ingest: strings, then numbers, take short paths
@@ -116,13 +113,6 @@ def _walked_or_read(walked: WalkedAttributes | None) -> tuple[Any, Any]:
         return read_key_values, read_key_values
     resources, records = iter(walked.resources), iter(walked.records)
     return (lambda _: next(resources)), (lambda _: next(records))
-
-
-def _service_name(resource_attributes: Attributes) -> str:
-    for key, value in resource_attributes:
-        if key == SERVICE_NAME_ATTRIBUTE:
-            return value
-    return ""
 
 
 def _lookup(key_values: KeyValues, key: str) -> str:
@@ -281,11 +271,11 @@ def encode_metrics(request: ExportMetricsServiceRequest) -> MetricsEncoding:
     counted as unsupported so the receiver can report them as a partial success."""
     out = MetricsEncoding()
     for resource_metrics in request.resource_metrics:
-        resource_attrs = flatten_attributes(resource_metrics.resource.attributes)
+        resource_attrs = read_key_values(resource_metrics.resource.attributes)
         common_resource = {
-            "ResourceAttributes": resource_attrs,
+            "ResourceAttributes": list(zip(*resource_attrs, strict=True)),
             "ResourceSchemaUrl": resource_metrics.schema_url,
-            "ServiceName": _service_name(resource_attrs),
+            "ServiceName": _lookup(resource_attrs, SERVICE_NAME_ATTRIBUTE),
         }
         for scope_metrics in resource_metrics.scope_metrics:
             scope = scope_metrics.scope
