@@ -351,7 +351,8 @@ class WriterStats:
         return round(self.rows / self.inserts) if self.inserts else 0
 
 
-def _metric_families(server: ServeProcess) -> Any:
+def metric_totals(server: ServeProcess) -> dict[str, float]:
+    """The server's /metrics, each sample name summed over its labels."""
     host, port = server.http_url.removeprefix("http://").rsplit(":", 1)
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
@@ -359,41 +360,34 @@ def _metric_families(server: ServeProcess) -> Any:
         text = conn.getresponse().read().decode()
     finally:
         conn.close()
-    return text_string_to_metric_families(text)
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
 
 
 def backlog(server: ServeProcess) -> int:
     """Items acknowledged but not yet written: the ingest queue's plus the writer's."""
-    queued = 0
-    for family in _metric_families(server):
-        for sample in family.samples:
-            if sample.name in ("vitalsight_ingest_queue_items", "vitalsight_queue_rows"):
-                queued += int(sample.value)
-    return queued
+    totals = metric_totals(server)
+    return int(
+        totals.get("vitalsight_ingest_queue_items", 0) + totals.get("vitalsight_queue_rows", 0)
+    )
 
 
 def processed_items(server: ServeProcess) -> int:
     """Items the server's pipeline has taken through the processors and the encoding and
     handed to the writer (`vitalsight_received_items_total`, counted after the pipeline)."""
-    return sum(
-        int(sample.value)
-        for family in _metric_families(server)
-        for sample in family.samples
-        if sample.name == "vitalsight_received_items_total"
-    )
+    return int(metric_totals(server).get("vitalsight_received_items_total", 0))
 
 
 def writer_stats(server: ServeProcess) -> WriterStats:
-    stats = WriterStats()
-    for family in _metric_families(server):
-        for sample in family.samples:
-            if sample.name == "vitalsight_written_rows_total":
-                stats.rows += int(sample.value)
-            elif sample.name == "vitalsight_flush_seconds_count":
-                stats.inserts += int(sample.value)
-            elif sample.name == "vitalsight_flush_seconds_sum":
-                stats.seconds += sample.value
-    return stats
+    totals = metric_totals(server)
+    return WriterStats(
+        rows=int(totals.get("vitalsight_written_rows_total", 0)),
+        inserts=int(totals.get("vitalsight_flush_seconds_count", 0)),
+        seconds=totals.get("vitalsight_flush_seconds_sum", 0.0),
+    )
 
 
 def peak_rss_kb(pid: int) -> int:
