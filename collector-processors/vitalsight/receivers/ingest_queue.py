@@ -84,11 +84,12 @@ class IngestQueue:
 
     def ingest(self, signal: Signal, request: Any, *, transport: str) -> ExportResult:
         items = signal.count_items(request)
-        admitted = not self._closing and self._has_room(items)  # a full queue costs no bytes
+        # Checked before serializing (a full queue costs no bytes), and again under the lock.
+        admitted = self._admits(items)
         if admitted:
             queued = _Queued(signal, request.SerializeToString(), transport, items)
             with self._cond:
-                admitted = not self._closing and self._has_room(items)
+                admitted = self._admits(items)
                 if admitted:
                     self._queue.append(queued)
                     self._queued_items += items
@@ -107,8 +108,8 @@ class IngestQueue:
     def reject(self, signal: Signal, reason: str) -> None:
         self._pipeline.reject(signal, reason)
 
-    def _has_room(self, items: int) -> bool:
-        return self._queued_items + self._backlog() + items <= self._capacity
+    def _admits(self, items: int) -> bool:
+        return not self._closing and self._queued_items + self._backlog() + items <= self._capacity
 
     def close(self, timeout_s: float = 60.0) -> None:
         """Process everything acknowledged, then stop the worker. Idempotent."""
