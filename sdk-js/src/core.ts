@@ -4,7 +4,7 @@ import {browserContext, networkContext} from './lib/env.js';
 import {randomHex} from './lib/ids.js';
 import {cleanUrl} from './lib/cleanUrl.js';
 import {isAllowed} from './lib/matchUrl.js';
-import {onHidden} from './lib/onHidden.js';
+import {idle} from './lib/idle.js';
 import {PageViews} from './lib/pageViews.js';
 import {safe} from './lib/safe.js';
 import {getStorage, SESSION_KEY, touchSession, type Session} from './lib/session.js';
@@ -21,7 +21,13 @@ const SESSION_WRITE_INTERVAL = 5000;
 let _client: CoreClient | undefined;
 
 class CoreClient implements Client {
-  _t: Transport;
+  /** Created after the load event (or when the page is hidden first, or on `flush()`). */
+  _t: Transport | undefined;
+  /** Records made before the transport exists (requests and errors while the page loads). */
+  _early: TelemetryRecord[] = [];
+  /** `onLoad` callbacks waiting for the load event (undefined once it has passed). */
+  _onLoad: [() => void, boolean | undefined][] | undefined = [];
+  _onHide: (() => void)[] = [];
   _pages = new PageViews();
   _session: Session | undefined;
   _written = 0;
@@ -37,11 +43,20 @@ class CoreClient implements Client {
   _denied = new Set<string>();
 
   constructor(readonly options: Options) {
-    const o = options;
-    // No storage access and no environment probing here: both wait for the first send, so
-    // that init() stays off the page-load path (see bench/main-thread.mjs).
-    this._state = o.requireConsent ? 'pending' : 'on';
-    this._t = new Transport({
+    // No storage access, no environment probing and no transport here: they wait for the load
+    // event (see README, "Budgets"). Until then records are only collected.
+    this._state = options.requireConsent ? 'pending' : 'on';
+    this._page('navigation', 0);
+  }
+
+  /**
+   * After the load event: the transport starts and takes the records made so far. Also on
+   * `flush()`, `setConsent(true)` and when the page is hidden before the load.
+   */
+  _ready(): Transport {
+    if (this._t) return this._t;
+    const o = this.options;
+    const t = (this._t = new Transport({
       endpoint: o.endpoint,
       apiKey: o.apiKey,
       resource: () => ({
@@ -59,9 +74,60 @@ class CoreClient implements Client {
       batchSize: o.batchSize || 50,
       flushInterval: o.flushInterval || 5000,
       maxQueueSize: o.maxQueueSize || 500,
+    }));
+    t._hold = this._state === 'pending';
+    const early = this._early;
+    this._early = [];
+    for (const r of early) t.push(r);
+    return t;
+  }
+
+  /** Installs the load and hide handlers (once, after the signal modules). */
+  _boot(): void {
+    // In the task after the load event: the transport, then the `onLoad` callbacks (the late
+    // signal modules among them) in their order. When the page is hidden or left, the same at
+    // once if the load has not happened yet (the page view of a page left before its load),
+    // then the hide callbacks (final INP, that page view), then everything is sent.
+    const loaded = () => {
+      this._ready();
+      const fns = this._onLoad;
+      this._onLoad = undefined;
+      if (fns) for (const [fn, task] of fns) this.onLoad(fn, task);
+    };
+    const hidden = safe(() => {
+      loaded();
+      for (const fn of this._onHide) safe(fn)();
+      this._save(true);
+      this._t!.flush(true);
     });
-    this._t._hold = this._state === 'pending';
-    this._page('navigation', 0);
+    addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && hidden());
+    addEventListener('pagehide', hidden);
+    const later = () => setTimeout(() => safe(loaded)());
+    if (document.readyState === 'complete') later();
+    else addEventListener('load', later, {once: true});
+  }
+
+  /**
+   * After the load event: `fn` runs in its own idle callback, or with `task` in the task after
+   * the load (web-vitals must start before the page is hidden to report anything).
+   */
+  onLoad(fn: () => void, task?: boolean): void {
+    if (this._onLoad) this._onLoad.push([fn, task]);
+    else {
+      const f = safe(fn);
+      if (task) f();
+      else idle(f);
+    }
+  }
+
+  onHide(fn: () => void): void {
+    this._onHide.push(fn);
+  }
+
+  /** Drops what is queued (consent refused, opt-out). */
+  _clear(): void {
+    this._early = [];
+    if (this._t) this._t.clear();
   }
 
   _optedOut(): boolean {
@@ -132,8 +198,8 @@ class CoreClient implements Client {
    * first read, for the page load's view at send time, after the load.
    */
   _page(type: string, at: number): PageView {
-    const prev = this._pages._list.length ? this._fill(this._pages.current()) : undefined;
     const href = location.href;
+    const prev = this._pages._list.length ? this._fill(this._pages.current()) : undefined;
     const id = randomHex(8);
     if (!this.allowed(href)) this._denied.add(id);
     return this._pages.add({id, type, href, url: '', route: '', referrer: prev ? prev.url : '', start: at});
@@ -175,7 +241,9 @@ class CoreClient implements Client {
       if (c) c.addEventListener('change', () => (this._net = networkContext()));
     }
     r.attributes = {...this._net, ...r.attributes};
-    this._t.push(r);
+    const t = this._t;
+    if (t) t.push(r);
+    else if (this._early.length < (this.options.maxQueueSize || 500)) this._early.push(r);
   }
 
   _prepare(r: TelemetryRecord): TelemetryRecord | null | false | undefined {
@@ -222,13 +290,9 @@ export const start = (options: Options, instrumentations: Instrumentation[]): Cl
     let endpoint = options.endpoint;
     while (endpoint.endsWith('/')) endpoint = endpoint.slice(0, -1);
     const c = (_client = new CoreClient({...options, endpoint}));
-    for (const i of instrumentations) safe(i)(c);
-    // Registered after the signal modules, so their own hide handlers (final INP, the page
-    // view of a page left before load) queue their records before this flush.
-    onHidden(() => {
-      c._save(true);
-      c._t.flush(true);
-    });
+    // A signal module that throws stays off.
+    for (const i of instrumentations) i.late ? c.onLoad(() => i(c), true) : safe(i)(c);
+    c._boot();
     return c;
   } catch {
     return undefined;
@@ -244,11 +308,12 @@ export const setConsent = (granted: boolean): void => {
   const c = _client;
   if (!c || c._state === 'off' && c._optedOut()) return;
   c._state = granted ? 'on' : 'off';
-  c._t._hold = false;
   if (granted) {
     c._save(true);
-    c._t.flush();
-  } else c._t.clear();
+    const t = c._ready();
+    t._hold = false;
+    t.flush();
+  } else c._clear();
 };
 
 /**
@@ -262,11 +327,11 @@ export const setOptOut = (optOut: boolean): void => {
   if (!c) return;
   c._checked = true;
   // Opting out drops the queue; so does opting in again: it holds what was recorded while out.
-  if (optOut || was) c._t.clear();
+  if (optOut || was) c._clear();
   if (optOut) c._state = 'off';
   else if (c._state === 'off') {
     c._state = c.options.requireConsent ? 'pending' : 'on';
-    c._t._hold = c._state === 'pending';
+    if (c._t) c._t._hold = c._state === 'pending';
   }
 };
 
@@ -290,5 +355,5 @@ export const setRoute = (template: string): void => {
 
 /** Sends everything queued now. */
 export const flush = (): void => {
-  if (_client) _client._t.flush();
+  if (_client) _client._ready().flush();
 };

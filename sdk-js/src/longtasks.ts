@@ -1,6 +1,6 @@
 import type {Instrumentation} from './types.js';
+import {late} from './lib/late.js';
 import {observe} from './lib/observe.js';
-import {whenLoaded} from './lib/whenLoaded.js';
 
 /** A task longer than this blocks input (https://w3c.github.io/longtasks/#sec-terminology). */
 export const LONG_TASK_THRESHOLD = 50;
@@ -15,7 +15,7 @@ interface LoAF extends PerformanceEntry {
  * (`long-animation-frame`, with the longest script's URL and invoker) as `browser.long_task`
  * events. Starts after the load event (both entry types are buffered until then).
  */
-export const longTasks: Instrumentation = (client) => whenLoaded(() => {
+export const longTasks: Instrumentation = /* @__PURE__ */ late((client) => client.onLoad(() => {
   const report = (e: PerformanceEntry, type: string, blocking: number, url?: string, invoker?: string) =>
     client.event('browser.long_task', {
       'browser.long_task.type': type,
@@ -33,4 +33,4 @@ export const longTasks: Instrumentation = (client) => whenLoaded(() => {
     const s = e.scripts.reduce<LoAF['scripts'][0] | undefined>((m, x) => (!m || x.duration > m.duration ? x : m), undefined);
     report(e, 'long-animation-frame', e.blockingDuration, s && s.sourceURL, s && s.invoker);
   });
-});
+}));

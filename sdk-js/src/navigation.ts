@@ -1,16 +1,15 @@
 import type {Instrumentation} from './types.js';
 import {navigationTiming} from './lib/navigationTiming.js';
-import {onHidden} from './lib/onHidden.js';
+import {late} from './lib/late.js';
 import {runOnce} from './lib/runOnce.js';
 import {safe} from './lib/safe.js';
-import {whenLoaded} from './lib/whenLoaded.js';
 
 /**
  * The `browser.page_view` event of the page load (`browser.page_view.type` = `navigation`) with
  * Navigation Timing phases. Recorded in idle time once the load event has ended, or when the page is hidden
  * before that (then with the phases reached so far).
  */
-export const navigation: Instrumentation = (client) => {
+export const navigation: Instrumentation = /* @__PURE__ */ late((client) => {
   const report = runOnce(safe(() => {
     const page = client.pageAt(0);
     const e = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
@@ -20,7 +19,7 @@ export const navigation: Instrumentation = (client) => {
       ...(e ? navigationTiming(e) : {}),
     }, 0);
   }));
-  // loadEventEnd is set only after the load handlers return: whenLoaded runs later, in idle time.
-  whenLoaded(report);
-  onHidden(report);
-};
+  // loadEventEnd is set only after the load handlers return: onLoad runs later, in idle time.
+  client.onLoad(report);
+  client.onHide(report);
+});

@@ -1,6 +1,6 @@
 import type {Instrumentation} from './types.js';
+import {late} from './lib/late.js';
 import {observe} from './lib/observe.js';
-import {whenLoaded} from './lib/whenLoaded.js';
 
 /** Initiator types recorded: scripts, stylesheets (`link`, `css` imports), images, fonts. */
 const TYPES = /^(script|link|css|img|image)$/;
@@ -12,7 +12,7 @@ const FONT = /\.(woff2?|ttf|otf|eot)(\?|#|$)/i;
  * `maxResourcesPerPage` per page view. Requests made with fetch/XHR are spans instead.
  * Starts after the load event (resource entries are buffered until then).
  */
-export const resources: Instrumentation = (client) => whenLoaded(() => {
+export const resources: Instrumentation = /* @__PURE__ */ late((client) => client.onLoad(() => {
   const max = client.options.maxResourcesPerPage || 150;
   const counts: Record<string, number> = {};
   observe<PerformanceResourceTiming>('resource', (e) => {
@@ -32,4 +32,4 @@ export const resources: Instrumentation = (client) => whenLoaded(() => {
       'browser.resource.render_blocking': blocking === 'non-blocking' ? 'non-blocking' : blocking ? 'blocking' : undefined,
     }, e.startTime);
   });
-});
+}));

@@ -118,7 +118,7 @@ export class Transport {
       if (p) q.push(p);
     }
     const out: Payload[] = [];
-    const resource = q.length ? (this._resource ||= this._o.resource()) : {};
+    const resource = q.length ? this._resource || (this._resource = this._o.resource()) : {};
     for (let i = 0; i < q.length; i += this._o.batchSize) {
       const batch = q.slice(i, i + this._o.batchSize);
       const events = batch.filter((r) => r.type === 'event');

@@ -110,7 +110,19 @@ export interface Client {
   clean(url: string): string;
   /** Whether this session is recorded (sampling). */
   sampled(): boolean;
+  /**
+   * Runs `fn` once the page's load event has ended (at once if it has): in idle time, or with
+   * `task` in the next task. Work that can wait for the load should be started this way, so
+   * that it stays out of the page load.
+   */
+  onLoad(fn: () => void, task?: boolean): void;
+  /** Runs `fn` whenever the page is hidden or left, before the SDK's final send. */
+  onHide(fn: () => void): void;
 }
 
-/** A signal module: given the client, starts observing. */
-export type Instrumentation = (client: Client) => void;
+/**
+ * A signal module: given the client, starts observing. Started by `start()`, or, when `late`
+ * is set, in the task after the load event (or when the page is hidden before it): signals
+ * that only read what the browser buffers stay out of the page load entirely.
+ */
+export type Instrumentation = ((client: Client) => void) & {late?: boolean};

@@ -8,8 +8,7 @@ import type {
   TTFBMetricWithAttribution,
 } from 'web-vitals/attribution';
 import type {Attributes, Client, Instrumentation} from './types.js';
-import {onHidden} from './lib/onHidden.js';
-import {whenLoaded} from './lib/whenLoaded.js';
+import {late} from './lib/late.js';
 import {safe} from './lib/safe.js';
 
 /**
@@ -95,7 +94,7 @@ const attribution = (client: Client, m: MetricWithAttribution): [Attributes, num
  * Starts in the task after the load event (not in idle time: web-vitals started while the page
  * is hidden reports nothing): it reads the entries the browser buffered until then.
  */
-export const vitals: Instrumentation = (client) => {
+export const vitals: Instrumentation = /* @__PURE__ */ late((client) => client.onLoad(() => {
   const report = safe((m: MetricWithAttribution) => {
     const [attrs, at] = attribution(client, m);
     client.event('browser.web_vital', {
@@ -111,21 +110,19 @@ export const vitals: Instrumentation = (client) => {
   // INP: web-vitals processes interactions in an idle callback; if the page is hidden before it
   // ran, its final report can be lost (seen in headless Chromium). So follow every change and
   // report the latest value ourselves when the page is hidden, once per id and value.
-  // Registered now, before the SDK's final flush on hide (listeners run in order).
+  // The SDK runs the hide callbacks before its final send.
   let latest: MetricWithAttribution | undefined;
   let sent: [string, number] = ['', 0];
-  onHidden(() => {
+  client.onHide(() => {
     const m = latest;
     if (!m || (m.id === sent[0] && m.value === sent[1])) return;
     const delta = m.value - (m.id === sent[0] ? sent[1] : 0);
     sent = [m.id, m.value];
     report({...m, delta});
   });
-  whenLoaded(() => {
-    onLCP(report);
-    onCLS(report);
-    onTTFB(report);
-    onFCP(report);
-    onINP((m) => (latest = m), {reportAllChanges: true});
-  }, true);
-};
+  onLCP(report);
+  onCLS(report);
+  onTTFB(report);
+  onFCP(report);
+  onINP((m) => (latest = m), {reportAllChanges: true});
+}, true));

@@ -1,6 +1,5 @@
 import type {Instrumentation} from './types.js';
-import {startRequest} from './lib/requestSpan.js';
-import {safe} from './lib/safe.js';
+import {endRequest, startRequest, type RequestRecord} from './lib/requestSpan.js';
 
 /**
  * XMLHttpRequest calls as OTLP client spans, like `fetchRequests`. Patches the prototype's
@@ -11,21 +10,29 @@ export const xhrRequests: Instrumentation = (client) => {
   const proto = XMLHttpRequest.prototype;
   const open = proto.open;
   const send = proto.send;
-  const info = new WeakMap<XMLHttpRequest, [string, string]>();
+  /** Method, URL (from `open`) and the span (from `send` to `loadend`) of each request. */
+  const info = new WeakMap<XMLHttpRequest, [string, string, RequestRecord?]>();
+  // One listener function for every request (added once per object, however often it is reused).
+  function ended(this: XMLHttpRequest) {
+    const i = info.get(this);
+    if (i && i[2]) endRequest(client, i[2], this);
+  }
   proto.open = function (this: XMLHttpRequest, method: string, url: string | URL) {
     info.set(this, [method, String(url)]);
     // eslint-disable-next-line prefer-rest-params
     return open.apply(this, arguments as unknown as Parameters<typeof open>);
   } as typeof open;
   proto.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
-    const xhr = this;
-    safe(() => {
-      const i = info.get(xhr);
-      const req = i && startRequest(client, i[0], i[1]);
-      if (!req) return;
-      if (req.traceparent) xhr.setRequestHeader('traceparent', req.traceparent);
-      xhr.addEventListener('loadend', safe(() => req.end(xhr.status)));
-    })();
+    try {
+      const i = info.get(this);
+      const r = i && !i[2] && (i[2] = startRequest(client, i[0], i[1]));
+      if (r) {
+        if (r._tp) this.setRequestHeader('traceparent', r._tp);
+        this.addEventListener('loadend', ended);
+      }
+    } catch {
+      // Never throw into the page.
+    }
     return send.call(this, body);
   };
 };
