@@ -64,7 +64,7 @@ def test_logs_keep_ids_as_hex_and_event_name_from_either_place() -> None:
     assert cols["SpanId"] == ["b7ad6b7169203331", ""]
     assert cols["TraceFlags"] == [1, 0]
     assert cols["Timestamp"] == [5, 7]  # observed time when the event time is missing
-    assert cols["ServiceName"] == ["shop", "shop"]
+    assert list(cols["ServiceName"]) == ["shop", "shop"]
     assert cols["ResourceAttributes"][0] == [("service.name", "shop")]
 
 

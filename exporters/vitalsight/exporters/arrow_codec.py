@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from vitalsight.exporters.map_column import MapColumn
+from vitalsight.exporters.repeated_column import RepeatedColumn
 from vitalsight.exporters.tables import NANOS, RAW_TABLES
 
 # Python ints convert to int64 ~100x faster than to timestamps; the cast is free.
@@ -26,6 +27,8 @@ def to_arrow(table: str, columns: dict[str, Any]) -> pa.Table:
 
 
 def _column(values: Any, arrow_type: pa.DataType) -> pa.Array:
+    if isinstance(values, RepeatedColumn):
+        return _column(values.distinct, arrow_type).take(pa.array(values.rows, pa.int32()))
     if isinstance(values, MapColumn):
         return pa.MapArray.from_arrays(
             pa.array(values.ends, pa.int32()),

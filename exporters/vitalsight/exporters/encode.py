@@ -24,6 +24,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from vitalsight.exporters.batch import ColumnBatch
 from vitalsight.exporters.map_column import MapColumn
+from vitalsight.exporters.repeated_column import RepeatedColumn
 from vitalsight.exporters.tables import (
     ATTRIBUTES,
     OTEL_LOGS,
@@ -41,6 +42,11 @@ SERVICE_NAME_ATTRIBUTE = "service.name"
 _SPAN_KINDS = {value: name for name, value in Span.SpanKind.items()}
 _STATUS_CODES = {value: name for name, value in Status.StatusCode.items()}
 UNSTORED_METRIC_KINDS = ("exponential_histogram", "summary")
+# Columns that hold one value per resource or per scope, repeated on each of its rows.
+_LOG_RESOURCE_COLUMNS = ("ServiceName", "ResourceSchemaUrl", "ResourceAttributes")
+_LOG_SCOPE_COLUMNS = ("ScopeSchemaUrl", "ScopeName", "ScopeVersion", "ScopeAttributes")
+_SPAN_RESOURCE_COLUMNS = ("ServiceName", "ResourceAttributes")
+_SPAN_SCOPE_COLUMNS = ("ScopeName", "ScopeVersion")
 
 
 def any_value_to_str(value: AnyValue) -> str:
@@ -120,10 +126,30 @@ def _lookup(key_values: KeyValues, key: str) -> str:
     return values[keys.index(key)] if key in keys else ""
 
 
-def _new_batch(table: str, layout: dict[str, Any]) -> ColumnBatch:
-    return ColumnBatch(
-        table, {name: MapColumn() if kind == ATTRIBUTES else [] for name, kind in layout.items()}
-    )
+def _new_batch(table: str, layout: dict[str, Any], repeated: tuple[str, ...] = ()) -> ColumnBatch:
+    columns: dict[str, Any] = {}
+    for name, kind in layout.items():
+        column: Any = MapColumn() if kind == ATTRIBUTES else []
+        columns[name] = RepeatedColumn(column) if name in repeated else column
+    return ColumnBatch(table, columns)
+
+
+class _Repeated:
+    """The repeated columns of one level (resource or scope) of a batch, filled together."""
+
+    def __init__(self, columns: dict[str, Any], names: tuple[str, ...]) -> None:
+        self._columns: list[RepeatedColumn] = [columns[name] for name in names]
+
+    def add(self, *values: Any) -> int:
+        """One resource's or scope's values, in the order of the names; its index."""
+        index = 0
+        for column, value in zip(self._columns, values, strict=True):
+            index = column.add(value)  # the same in every column of the level
+        return index
+
+    def repeat(self, index: int, count: int) -> None:
+        for column in self._columns:
+            column.repeat(index, count)
 
 
 def encode_logs(
@@ -133,17 +159,26 @@ def encode_logs(
     walked: WalkedAttributes | None = None,
 ) -> ColumnBatch:
     """Flatten logs (events included) into `otel_logs` columns."""
-    batch = _new_batch("otel_logs", OTEL_LOGS)
+    batch = _new_batch("otel_logs", OTEL_LOGS, _LOG_RESOURCE_COLUMNS + _LOG_SCOPE_COLUMNS)
     cols = batch.columns
+    resources = _Repeated(cols, _LOG_RESOURCE_COLUMNS)
+    scopes = _Repeated(cols, _LOG_SCOPE_COLUMNS)
     received_ns = now_ns if now_ns is not None else time.time_ns()
     resource_attributes, record_attributes = _walked_or_read(walked)
     for resource_logs in request.resource_logs:
         resource_attrs = resource_attributes(resource_logs.resource.attributes)
-        service = _lookup(resource_attrs, SERVICE_NAME_ATTRIBUTE)
+        resource = resources.add(
+            _lookup(resource_attrs, SERVICE_NAME_ATTRIBUTE),
+            resource_logs.schema_url,
+            resource_attrs,
+        )
         for scope_logs in resource_logs.scope_logs:
             scope = scope_logs.scope
-            scope_attrs = read_key_values(scope.attributes)
-            for record in scope_logs.log_records:
+            scope_index = scopes.add(
+                scope_logs.schema_url, scope.name, scope.version, read_key_values(scope.attributes)
+            )
+            records = scope_logs.log_records
+            for record in records:
                 attrs = record_attributes(record.attributes)
                 event_name = record.event_name or _lookup(attrs, EVENT_NAME_ATTRIBUTE)
                 cols["Timestamp"].append(
@@ -154,16 +189,11 @@ def encode_logs(
                 cols["TraceFlags"].append(record.flags & 0xFF)
                 cols["SeverityText"].append(record.severity_text)
                 cols["SeverityNumber"].append(record.severity_number)
-                cols["ServiceName"].append(service)
                 cols["Body"].append(any_value_to_str(record.body))
-                cols["ResourceSchemaUrl"].append(resource_logs.schema_url)
-                cols["ResourceAttributes"].add_row(*resource_attrs)
-                cols["ScopeSchemaUrl"].append(scope_logs.schema_url)
-                cols["ScopeName"].append(scope.name)
-                cols["ScopeVersion"].append(scope.version)
-                cols["ScopeAttributes"].add_row(*scope_attrs)
                 cols["LogAttributes"].add_row(*attrs)
                 cols["EventName"].append(event_name)
+            resources.repeat(resource, len(records))
+            scopes.repeat(scope_index, len(records))
     return batch
 
 
@@ -171,15 +201,19 @@ def encode_traces(
     request: ExportTraceServiceRequest, *, walked: WalkedAttributes | None = None
 ) -> ColumnBatch:
     """Flatten spans, with their events and links, into `otel_traces` columns."""
-    batch = _new_batch("otel_traces", OTEL_TRACES)
+    batch = _new_batch("otel_traces", OTEL_TRACES, _SPAN_RESOURCE_COLUMNS + _SPAN_SCOPE_COLUMNS)
     cols = batch.columns
+    resources = _Repeated(cols, _SPAN_RESOURCE_COLUMNS)
+    scopes = _Repeated(cols, _SPAN_SCOPE_COLUMNS)
     resource_attributes, span_attributes = _walked_or_read(walked)
     for resource_spans in request.resource_spans:
         resource_attrs = resource_attributes(resource_spans.resource.attributes)
-        service = _lookup(resource_attrs, SERVICE_NAME_ATTRIBUTE)
+        resource = resources.add(_lookup(resource_attrs, SERVICE_NAME_ATTRIBUTE), resource_attrs)
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope
-            for span in scope_spans.spans:
+            scope_index = scopes.add(scope.name, scope.version)
+            spans = scope_spans.spans
+            for span in spans:
                 cols["Timestamp"].append(span.start_time_unix_nano)
                 cols["TraceId"].append(span.trace_id.hex())
                 cols["SpanId"].append(span.span_id.hex())
@@ -187,16 +221,14 @@ def encode_traces(
                 cols["TraceState"].append(span.trace_state)
                 cols["SpanName"].append(span.name)
                 cols["SpanKind"].append(_SPAN_KINDS.get(span.kind, ""))
-                cols["ServiceName"].append(service)
-                cols["ResourceAttributes"].add_row(*resource_attrs)
-                cols["ScopeName"].append(scope.name)
-                cols["ScopeVersion"].append(scope.version)
                 cols["SpanAttributes"].add_row(*span_attributes(span.attributes))
                 cols["Duration"].append(max(span.end_time_unix_nano - span.start_time_unix_nano, 0))
                 cols["StatusCode"].append(_STATUS_CODES.get(span.status.code, ""))
                 cols["StatusMessage"].append(span.status.message)
                 _append_span_events(cols, span)
                 _append_span_links(cols, span)
+            resources.repeat(resource, len(spans))
+            scopes.repeat(scope_index, len(spans))
     return batch
 
 
