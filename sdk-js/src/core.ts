@@ -29,6 +29,8 @@ class CoreClient implements Client {
   _onLoad: [() => void, boolean | undefined][] | undefined = [];
   _onHide: (() => void)[] = [];
   _pages = new PageViews();
+  /** The page's fetch at `init()`, before the fetch signal wraps it: the SDK sends with it. */
+  _fetch = globalThis.fetch;
   _session: Session | undefined;
   _written = 0;
   /** undefined: not looked up yet; null: none. */
@@ -75,6 +77,7 @@ class CoreClient implements Client {
       flushInterval: o.flushInterval || 5000,
       maxQueueSize: o.maxQueueSize || 500,
     }));
+    t._fetch = this._fetch;
     t._hold = this._state === 'pending';
     const early = this._early;
     this._early = [];

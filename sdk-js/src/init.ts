@@ -42,5 +42,9 @@ export const init = (options: InitOptions): Client | undefined => {
     ['resources', resources],
     ['longTasks', longTasks],
   ];
-  return start(options, all.filter(([k]) => s[k] !== false).map(([, i]) => i));
+  // A loop, not filter/map: callbacks called for the first time are compiled first, and this
+  // runs while the page loads.
+  const list: Instrumentation[] = [];
+  for (const [k, i] of all) if (s[k] !== false) list.push(i);
+  return start(options, list);
 };

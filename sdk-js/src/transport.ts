@@ -60,9 +60,9 @@ export class Transport {
   /** Records dropped because the queue was full. */
   dropped = 0;
   /**
-   * The page's fetch as it was before the SDK's own fetch instrumentation patched it (the
-   * transport is created first): the SDK's sends skip that wrapper, which would only decide,
-   * at a cost on every send, not to record them.
+   * The fetch the SDK sends with: the page's fetch as it was before the SDK's own fetch
+   * instrumentation patched it (the core sets the one it saw at `init()`), so that the SDK's
+   * sends skip that wrapper, which would only decide, at a cost on every send, not to record them.
    */
   _fetch = typeof fetch === 'function' ? fetch : undefined;
 
@@ -93,20 +93,16 @@ export class Transport {
   /** Sends what is queued. `unloading`: the page may be gone next, send synchronously. */
   flush(unloading?: boolean): void {
     try {
-      this._flush(unloading);
+      if (this._hold) return;
+      if (!unloading && Date.now() < this._until) return this._schedule(this._until - Date.now());
+      const payloads = this._retry.concat(this._encode());
+      this._retry = [];
+      for (const p of payloads) {
+        if (unloading) this._beacon(p);
+        else void this._post(p);
+      }
     } catch {
       // Never throw into the page (e.g. a record beforeSend made unserializable).
-    }
-  }
-
-  _flush(unloading?: boolean): void {
-    if (this._hold) return;
-    if (!unloading && Date.now() < this._until) return this._schedule(this._until - Date.now());
-    const payloads = this._retry.concat(this._encode());
-    this._retry = [];
-    for (const p of payloads) {
-      if (unloading) this._beacon(p);
-      else void this._post(p);
     }
   }
 
