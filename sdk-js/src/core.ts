@@ -127,12 +127,6 @@ class CoreClient implements Client {
     this._onHide.push(fn);
   }
 
-  /** Drops what is queued (consent refused, opt-out). */
-  _clear(): void {
-    this._early = [];
-    if (this._t) this._t.clear();
-  }
-
   _optedOut(): boolean {
     try {
       return localStorage.getItem(OPT_OUT_KEY) === '1';
@@ -278,6 +272,12 @@ class CoreClient implements Client {
   }
 }
 
+/** Drops what is queued (consent refused, opt-out). Not a method: only those need it. */
+const clear = (c: CoreClient): void => {
+  c._early = [];
+  if (c._t) c._t.clear();
+};
+
 /** The page view each queued record belongs to. */
 const _pageOf = new WeakMap<TelemetryRecord, PageView>();
 
@@ -293,8 +293,17 @@ export const start = (options: Options, instrumentations: Instrumentation[]): Cl
     let endpoint = options.endpoint;
     while (endpoint.endsWith('/')) endpoint = endpoint.slice(0, -1);
     const c = (_client = new CoreClient({...options, endpoint}));
-    // A signal module that throws stays off.
-    for (const i of instrumentations) i.late ? c.onLoad(() => i(c), true) : safe(i)(c);
+    // No helper here (each function called for the first time is compiled first).
+    for (const i of instrumentations) {
+      if (i.late) c.onLoad(() => i(c), true);
+      else {
+        try {
+          i(c);
+        } catch {
+          // That signal stays off.
+        }
+      }
+    }
     c._boot();
     return c;
   } catch {
@@ -316,7 +325,7 @@ export const setConsent = (granted: boolean): void => {
     const t = c._ready();
     t._hold = false;
     t.flush();
-  } else c._clear();
+  } else clear(c);
 };
 
 /**
@@ -330,7 +339,7 @@ export const setOptOut = (optOut: boolean): void => {
   if (!c) return;
   c._checked = true;
   // Opting out drops the queue; so does opting in again: it holds what was recorded while out.
-  if (optOut || was) c._clear();
+  if (optOut || was) clear(c);
   if (optOut) c._state = 'off';
   else if (c._state === 'off') {
     c._state = c.options.requireConsent ? 'pending' : 'on';
