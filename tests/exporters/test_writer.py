@@ -83,6 +83,27 @@ def test_flushes_on_size_in_one_insert(gated: GatedStore, chdb_store: ChdbStore)
     writer.close()
 
 
+def test_inserts_a_backlog_in_flush_size_pieces(gated: GatedStore, chdb_store: ChdbStore) -> None:
+    """A backlog is never one insert of everything queued (chDB's working set grows with the
+    batch): whole batches up to `flush_rows`, one split where it would overflow, oldest first."""
+    gated.open.clear()  # the store is stuck while rows pile up
+    writer = BatchWriter(gated, queue_rows=100, flush_rows=5, flush_interval_s=0.01)
+    for marker, rows in (("piece-a", 3), ("piece-b", 3), ("piece-c", 4), ("piece-d", 1)):
+        assert writer.offer([batch(marker, rows)])
+    time.sleep(0.1)  # the first due batch is held in insert(); the rest piled up behind it
+    gated.open.set()
+    assert writer.force_flush(10)
+    writer.close()
+    assert all(rows <= 5 for rows in gated.inserted_batches)
+    assert sum(gated.inserted_batches) == 11
+    assert [stored(chdb_store, m) for m in ("piece-a", "piece-b", "piece-c", "piece-d")] == [
+        3,
+        3,
+        4,
+        1,
+    ]
+
+
 def test_flushes_on_age(gated: GatedStore, chdb_store: ChdbStore) -> None:
     writer = BatchWriter(gated, flush_rows=1000, flush_interval_s=0.2)
     writer.offer([batch("age", 2)])

@@ -3,7 +3,8 @@
 Rows are acknowledged to the sender once they are in this queue, so the queue never drops
 them: a failed insert is retried (with backoff) until it succeeds, even while closing, and
 while the queue is full `offer()` refuses new rows so receivers answer 503 instead of
-growing memory. `close()` flushes everything that was accepted.
+growing memory. No insert is larger than `flush_rows` (a backlog goes in pieces), which
+bounds chDB's insert working set. `close()` flushes everything that was accepted.
 """
 
 from __future__ import annotations
@@ -141,9 +142,35 @@ class BatchWriter:
                 or p.rows >= self._flush_rows
                 or now - p.since >= self._flush_interval_s
             ]
-            # Concatenating Arrow tables is cheap (no copy); the GIL-heavy work was done
-            # per request, so the insert itself runs with the GIL released.
-            return [TableRows.concat(self._pending.pop(table).parts) for table in due_tables]
+            return [self._take(table) for table in due_tables]
+
+    def _take(self, table: str) -> TableRows:
+        """At most `flush_rows` of a table's oldest pending rows, as one batch.
+
+        chDB's insert working set grows with the batch (~6 KB per otel_logs row, with or
+        without the materialized views), so a backlog (the niced insert fell behind while
+        the receivers had the core) is inserted in flush-size pieces instead of one batch
+        of everything queued (a 125k-row insert took ~700 MB); the rest stays pending, due.
+        """
+        pending = self._pending[table]
+        taken: list[TableRows] = []
+        rows = 0
+        while pending.parts and rows < self._flush_rows:
+            part = pending.parts[0]
+            room = self._flush_rows - rows
+            if part.row_count > room:  # Arrow slices share the buffers: no copy
+                taken.append(TableRows(part.table, part.rows.slice(0, room)))
+                pending.parts[0] = TableRows(part.table, part.rows.slice(room))
+                rows += room
+                break
+            taken.append(pending.parts.pop(0))
+            rows += part.row_count
+        pending.rows -= rows
+        if not pending.parts:
+            del self._pending[table]
+        # Concatenating Arrow tables is cheap (no copy); the GIL-heavy work was done
+        # per request, so the insert itself runs with the GIL released.
+        return TableRows.concat(taken)
 
     def _wait_time(self) -> float:
         if not self._pending:
