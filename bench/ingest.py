@@ -409,6 +409,17 @@ def peak_rss_kb(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss) // 1024
 
 
+def core_busy_seconds(core: int) -> float:
+    """CPU seconds core `core` spent on anything but idle (and I/O wait), all processes;
+    with the server's CPU seconds it tells what neighbours took of the server's core."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        fields = line.split()
+        if fields[0] == f"cpu{core}":
+            ticks = [int(value) for value in fields[1:9]]
+            return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    return float("nan")
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -430,6 +441,7 @@ class PipelineResult:
     errors: int
     peak_rss_kb: int
     server_cpu: float  # share of one core during the window
+    neighbours_cpu: float  # share of the server's core other processes took in the window
     cpu_run_s: float  # the server's CPU seconds from load start until all was stored
     writer: WriterStats
 
@@ -516,9 +528,11 @@ def run_pipeline(
         ]
         time.sleep(max(0.0, start + args.warmup - time.time()))
         cpu_at_window = cpu_seconds(server.pid)
+        core_at_window = core_busy_seconds(args.server_core)
         processed_at_window = processed_items(server)
         time.sleep(max(0.0, start + args.warmup + args.duration - time.time()))
         cpu_window = cpu_seconds(server.pid) - cpu_at_window
+        core_window = core_busy_seconds(args.server_core) - core_at_window
         processed_window = processed_items(server) - processed_at_window
         for loader in loaders:
             if loader.wait(120) != 0:
@@ -558,6 +572,7 @@ def run_pipeline(
         errors=sum(r["errors"] for r in results),
         peak_rss_kb=peak_rss,
         server_cpu=cpu_window / args.duration,
+        neighbours_cpu=max(0.0, core_window - cpu_window) / args.duration,
         cpu_run_s=cpu_run,
         writer=writer,
     )
@@ -622,7 +637,7 @@ def report(
     )
     print(
         f"    server            peak RSS {rss_mb:6.0f} MB   CPU {result.server_cpu:.0%} of one "
-        f"core during the window"
+        f"core during the window (other processes took {result.neighbours_cpu:.0%} of it)"
     )
     if paced is not None:
         paced_rate = paced.acked_window / paced.window_s * 60
@@ -630,7 +645,8 @@ def report(
             f"    paced run         {args.paced_rate:,.0f} events/min offered, "
             f"{paced_rate:,.0f} acknowledged: ack p50 {percentile(paced.latencies_ms, 0.5):.1f} ms"
             f"   p99 {percentile(paced.latencies_ms, 0.99):.1f} ms   peak RSS "
-            f"{paced.peak_rss_kb / 1024:.0f} MB ({paced.refused} refused)"
+            f"{paced.peak_rss_kb / 1024:.0f} MB ({paced.refused} refused; server CPU "
+            f"{paced.server_cpu:.0%} of its core, other processes {paced.neighbours_cpu:.0%})"
         )
     if with_processors is not None:
         _print_processors_run(with_processors)
