@@ -56,11 +56,11 @@ def test_unparseable_stack_still_gets_a_fingerprint_and_no_top_frame() -> None:
     assert otlp_records.get_str(record.attributes, "vitalsight.error.top_frame") is None
 
 
-def test_cost_per_event(bundle: Bundle, tmp_path: Path) -> None:
+def test_a_thousand_errors_with_and_without_maps(bundle: Bundle, tmp_path: Path) -> None:
     """1,000 exception events with 10-frame stacks: no maps; maps with every stack new
-    (its first line holds the message); maps with one stack repeated (an error storm)."""
+    (its first line holds the message); maps with one stack repeated (an error storm).
+    Every one is processed and every frame resolved (its cost is bench/processors.py's)."""
     upload_sourcemaps(tmp_path, "shop-web", "1.2.9", bundle.js.parent)
-    costs = {}
     maps = {"sourcemaps_dir": str(tmp_path)}
     for label, config, distinct in (
         ("no maps", {}, True),
@@ -83,11 +83,7 @@ def test_cost_per_event(bundle: Bundle, tmp_path: Path) -> None:
             for i in range(1000)
         ]
         request = logs_request(RESOURCE, records)
-        start = time.perf_counter()
         processor.process(LOGS, request)
-        costs[label] = (time.perf_counter() - start) * 1e6 / 1000
         assert processor.errors_seen == 1000
         if config:
             assert processor.frames_resolved == 10_000, label
-    print(f"errors processor µs/event: {costs}")
-    assert costs["no maps"] < 500  # generous: catches a pathological regex, not noise

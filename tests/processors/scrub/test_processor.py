@@ -3,7 +3,6 @@ counts. Requests are real OTLP protobuf messages; leaks are searched in serializ
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,6 @@ from vitalsight.processors import scrub
 from vitalsight.processors.otlp_records import get_str, log_records, spans
 from vitalsight.processors.scrub import ScrubProcessor, build
 from vitalsight.receivers.signals import LOGS, METRICS, TRACES, Signal
-from vitalsight.service.demo import generate_demo
 from vitalsight.service.otlp_build import (
     AttributeValue,
     any_value,
@@ -445,22 +443,6 @@ def test_custom_pattern_counts_under_its_name() -> None:
     scrubber = processor()
     scrubber.process(LOGS, planted_logs("CUST-0042137"))
     assert scrubber.stats.redactions["customer_id"] > 0
-
-
-def test_throughput_on_demo_traffic(capsys: pytest.CaptureFixture[str]) -> None:
-    requests = list(generate_demo(seed=7, minutes=2, sessions_per_minute=40))
-    signals = [LOGS if isinstance(r, ExportLogsServiceRequest) else TRACES for r in requests]
-    events = sum(s.count_items(r) for s, r in zip(signals, requests, strict=True))
-    assert events >= 1000
-    scrubber = build({})
-    start = time.perf_counter()
-    for signal, request in zip(signals, requests, strict=True):
-        scrubber.process(signal, request)
-    micros = (time.perf_counter() - start) * 1e6 / events
-    with capsys.disabled():
-        print(f"\nscrub: {micros:.1f} µs/event over {events} events")
-    # ~20k events/s on one core for the whole server: scrub must stay a small share.
-    assert micros < 100
 
 
 def test_empty_secret_lists_mask_nothing_extra() -> None:
