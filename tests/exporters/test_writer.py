@@ -85,9 +85,9 @@ def test_flushes_on_size_in_one_insert(gated: GatedStore, chdb_store: ChdbStore)
 
 def test_inserts_a_backlog_in_flush_size_pieces(gated: GatedStore, chdb_store: ChdbStore) -> None:
     """A backlog is never one insert of everything queued (chDB's working set grows with the
-    batch): whole batches up to `flush_rows`, one split where it would overflow, oldest first."""
+    batch): whole batches up to `insert_rows`, one split where it would overflow, oldest first."""
     gated.open.clear()  # the store is stuck while rows pile up
-    writer = BatchWriter(gated, queue_rows=100, flush_rows=5, flush_interval_s=0.01)
+    writer = BatchWriter(gated, queue_rows=100, flush_rows=2, insert_rows=5, flush_interval_s=0.01)
     for marker, rows in (("piece-a", 3), ("piece-b", 3), ("piece-c", 4), ("piece-d", 1)):
         assert writer.offer([batch(marker, rows)])
     time.sleep(0.1)  # the first due batch is held in insert(); the rest piled up behind it

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from vitalsight.exporters.writer import (
     DEFAULT_FLUSH_INTERVAL_S,
     DEFAULT_FLUSH_ROWS,
+    DEFAULT_INSERT_ROWS,
     DEFAULT_QUEUE_ROWS,
 )
 
@@ -45,8 +46,11 @@ class LimitsConfig(BaseModel):
     max_request_bytes: int = Field(4 * MiB, ge=1024, description="413 above this (as sent)")
     max_decompressed_bytes: int = Field(32 * MiB, ge=1024, description="413 above this")
     queue_rows: int = Field(DEFAULT_QUEUE_ROWS, ge=1, description="503 + Retry-After when full")
-    flush_rows: int = Field(
-        DEFAULT_FLUSH_ROWS, ge=1, description="flush a table at this many rows; no insert is larger"
+    flush_rows: int = Field(DEFAULT_FLUSH_ROWS, ge=1, description="flush a table at this many rows")
+    insert_rows: int = Field(
+        DEFAULT_INSERT_ROWS,
+        ge=1,
+        description="no insert is larger (a backlog goes in pieces; at least flush_rows)",
     )
     flush_interval_s: float = Field(
         DEFAULT_FLUSH_INTERVAL_S, gt=0, description="or when the oldest row is this old"

@@ -123,6 +123,7 @@ class VitalsightServer:
             store,
             queue_rows=limits.queue_rows,
             flush_rows=limits.flush_rows,
+            insert_rows=limits.insert_rows,
             flush_interval_s=limits.flush_interval_s,
             metrics=self.metrics,
         )
