@@ -42,10 +42,13 @@
 // weighing the median sampling interval, so time the thread spent descheduled on a busy machine
 // is mostly not counted (a blocking call such as the first localStorage read still is).
 //
-// --budget MS (default 2) and --strict: the budget is about the SDK's total cost on a page load
-// (load window + after load, with - without; see README "Budgets"): the verdict compares the
-// untraced TaskDuration delta (default mode) or the JavaScript delta (--profile) to it; --strict
-// exits 1 over budget. The load-window figure is printed next to it, for information.
+// --budget MS (default 2) and --strict: the budget is about the load window, the main-thread time
+// the SDK adds while the page loads (navigation start -> load event end, with - without; see
+// README "Budgets", changed on 2026-12-06 from the total): the verdict compares the JavaScript
+// delta of the load window (--profile) or the untraced TaskDuration delta at the load event
+// (default mode: a snapshot taken when Playwright sees the load event, so it can hold what runs
+// right after it, e.g. the SDK's task after the load: an upper bound) to it; --strict exits 1 over budget. The total (until load +
+// 1.5 s) is printed next to it and must not get worse.
 import {chromium} from 'playwright-core';
 import {createServer} from 'node:http';
 import {readFileSync} from 'node:fs';
@@ -196,9 +199,11 @@ const load = async (variant, traced = false) => {
   await cdp.send('Performance.enable');
   if (traced) await browser.startTracing(p, {categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8']});
   await p.goto(`${origin}/${variant}.html`, {waitUntil: 'load'});
+  const atLoad = (await cdp.send('Performance.getMetrics')).metrics;
   await p.waitForTimeout(1500);
   const metrics = (await cdp.send('Performance.getMetrics')).metrics;
   const r = Object.fromEntries(METRICS.map((k) => [k, metrics.find((m) => m.name === k).value * 1000]));
+  for (const k of ['TaskDuration', 'ScriptDuration']) r[k + 'Load'] = atLoad.find((m) => m.name === k).value * 1000;
   Object.assign(r, await p.evaluate(() => ({evalMs: window.__e1 - window.__e0 || 0, initMs: window.__initMs || 0})));
   if (traced) Object.assign(r, analyse((await browser.stopTracing()).toString(), variant));
   if ((variant === 'with' || variant === 'compare') && posts === before) throw new Error('the SDK sent nothing: the benchmark would measure an idle SDK');
@@ -351,14 +356,17 @@ if (PROFILE > 0) {
   for (const v of ['with', ...(compareFile ? ['compare'] : [])]) {
     console.log(`request bytes the ${v} variant sent per load (median): ${median(rs.map((r) => r[v].bytes))}`);
   }
-  // The budget is about the whole cost of a page load: the total (see README, "Budgets").
+  // The budget is about the load window (see README, "Budgets"); the total is printed with it.
   const verdict = (label, xs) => {
     const m = median(xs);
     console.log(`${label}: ${f(m)} ms, budget ${f(BUDGET_MS)} ms: ${m <= BUDGET_MS ? 'met' : 'NOT met'}`);
     return m <= BUDGET_MS;
   };
-  const met = verdict('budget: SDK JavaScript with - without, total (load + 1.5 s)', rs.map((r) => delta('with')(r, 'Total')));
-  verdict('  the load window alone: SDK JavaScript with - without', rs.map((r) => delta('with')(r, 'Load')));
+  const loadWindow = rs.map((r) => delta('with')(r, 'Load'));
+  const met = verdict('budget: SDK JavaScript with - without, load window (navigation start -> load event end)', loadWindow);
+  console.log(`  upper quartile of the load window: ${f(q(loadWindow, 0.75))} ms`);
+  const total = rs.map((r) => delta('with')(r, 'Total'));
+  console.log(`  the total (until load + 1.5 s), not budgeted, must not get worse: ${f(median(total))} ms (IQR ${spread(total)})`);
   process.exit(STRICT && !met ? 1 : 0);
 }
 
@@ -389,6 +397,8 @@ const cost = median(diffs(untraced, 'with', 'TaskDuration'));
 const base = median(col(untraced, 'without', 'TaskDuration'));
 row('  SDK cost = with - without, TaskDuration (per-round delta)', f(cost), spread(diffs(untraced, 'with', 'TaskDuration')));
 row('    as a share of the page\'s own main-thread time', `${(100 * cost / base).toFixed(1)} %`);
+row('  at the load event (snapshot): TaskDuration delta', f(median(diffs(untraced, 'with', 'TaskDurationLoad'))), spread(diffs(untraced, 'with', 'TaskDurationLoad')));
+row('  at the load event (snapshot): ScriptDuration delta', f(median(diffs(untraced, 'with', 'ScriptDurationLoad'))), spread(diffs(untraced, 'with', 'ScriptDurationLoad')));
 row('  SDK cost, ScriptDuration delta (JavaScript only)', f(median(diffs(untraced, 'with', 'ScriptDuration'))), spread(diffs(untraced, 'with', 'ScriptDuration')));
 row('    page without SDK: ScriptDuration', f(median(col(untraced, 'without', 'ScriptDuration'))), spread(col(untraced, 'without', 'ScriptDuration')));
 row('  SDK cost, Layout + RecalcStyle delta', f(median(untraced.map((r) => r.with.LayoutDuration + r.with.RecalcStyleDuration -
@@ -421,6 +431,7 @@ if (TRACED > 0) {
   row('    SDK callbacks after load (observers, page_view, flush)', f(median(col(traced, 'with', 'afterLoad'))));
   row('  reference: web-vitals alone, attributed', f(median(col(traced, 'webvitals', 'attributed'))));
 }
-row(`budget: untraced TaskDuration delta, total (load + 1.5 s)`, f(BUDGET_MS), cost <= BUDGET_MS ? 'met' : 'NOT met');
-console.log('(the load window alone, split at the load event end: --profile N)');
-if (STRICT && !(cost <= BUDGET_MS)) process.exit(1);
+const atLoadCost = median(diffs(untraced, 'with', 'TaskDurationLoad'));
+row(`budget: untraced TaskDuration delta at the load event`, f(BUDGET_MS), atLoadCost <= BUDGET_MS ? 'met' : 'NOT met');
+console.log('(split exactly at the load event end, JavaScript only: --profile N, the figures of the README)');
+if (STRICT && !(atLoadCost <= BUDGET_MS)) process.exit(1);
