@@ -154,8 +154,9 @@ class BatchWriter:
 
         chDB's insert working set grows with the batch (~6 KB per otel_logs row, with or
         without the materialized views), so a backlog (the niced insert fell behind while
-        the receivers had the core) is inserted in flush-size pieces instead of one batch
-        of everything queued (a 125k-row insert took ~700 MB); the rest stays pending, due.
+        the receivers had the core) is inserted in pieces of at most `insert_rows` instead of
+        one batch of everything queued (a 125k-row insert took ~700 MB); the rest stays
+        pending, due.
         """
         pending = self._pending[table]
         taken: list[TableRows] = []
