@@ -83,7 +83,9 @@ def test_flushes_on_size_in_one_insert(gated: GatedStore, chdb_store: ChdbStore)
     writer.close()
 
 
-def test_inserts_a_backlog_in_flush_size_pieces(gated: GatedStore, chdb_store: ChdbStore) -> None:
+def test_inserts_a_backlog_in_pieces_of_at_most_insert_rows(
+    gated: GatedStore, chdb_store: ChdbStore
+) -> None:
     """A backlog is never one insert of everything queued (chDB's working set grows with the
     batch): whole batches up to `insert_rows`, one split where it would overflow, oldest first."""
     gated.open.clear()  # the store is stuck while rows pile up

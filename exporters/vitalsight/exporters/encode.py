@@ -126,19 +126,19 @@ def _lookup(key_values: KeyValues, key: str) -> str:
     return values[keys.index(key)] if key in keys else ""
 
 
-def _new_batch(table: str, layout: dict[str, Any], repeated: tuple[str, ...] = ()) -> ColumnBatch:
-    columns: dict[str, Any] = {}
-    for name, kind in layout.items():
-        column: Any = MapColumn() if kind == ATTRIBUTES else []
-        columns[name] = RepeatedColumn(column) if name in repeated else column
-    return ColumnBatch(table, columns)
+def _new_batch(table: str, layout: dict[str, Any]) -> ColumnBatch:
+    return ColumnBatch(
+        table, {name: MapColumn() if kind == ATTRIBUTES else [] for name, kind in layout.items()}
+    )
 
 
 class _Repeated:
-    """The repeated columns of one level (resource or scope) of a batch, filled together."""
+    """The columns of one level (resource or scope) of a batch, made `RepeatedColumn`s in
+    place and filled together."""
 
     def __init__(self, columns: dict[str, Any], names: tuple[str, ...]) -> None:
-        self._columns: list[RepeatedColumn] = [columns[name] for name in names]
+        self._columns = [RepeatedColumn(columns[name]) for name in names]
+        columns.update(zip(names, self._columns, strict=True))
 
     def add(self, *values: Any) -> int:
         """One resource's or scope's values, in the order of the names; its index."""
@@ -159,7 +159,7 @@ def encode_logs(
     walked: WalkedAttributes | None = None,
 ) -> ColumnBatch:
     """Flatten logs (events included) into `otel_logs` columns."""
-    batch = _new_batch("otel_logs", OTEL_LOGS, _LOG_RESOURCE_COLUMNS + _LOG_SCOPE_COLUMNS)
+    batch = _new_batch("otel_logs", OTEL_LOGS)
     cols = batch.columns
     resources = _Repeated(cols, _LOG_RESOURCE_COLUMNS)
     scopes = _Repeated(cols, _LOG_SCOPE_COLUMNS)
@@ -201,7 +201,7 @@ def encode_traces(
     request: ExportTraceServiceRequest, *, walked: WalkedAttributes | None = None
 ) -> ColumnBatch:
     """Flatten spans, with their events and links, into `otel_traces` columns."""
-    batch = _new_batch("otel_traces", OTEL_TRACES, _SPAN_RESOURCE_COLUMNS + _SPAN_SCOPE_COLUMNS)
+    batch = _new_batch("otel_traces", OTEL_TRACES)
     cols = batch.columns
     resources = _Repeated(cols, _SPAN_RESOURCE_COLUMNS)
     scopes = _Repeated(cols, _SPAN_SCOPE_COLUMNS)

@@ -27,8 +27,8 @@ class RepeatedColumn:
         """A new distinct value (keys and values for a map column); its index."""
         if isinstance(self.distinct, MapColumn):
             self.distinct.add_row(*value)
-            return len(self.distinct) - 1
-        self.distinct.append(value)
+        else:
+            self.distinct.append(value)
         return len(self.distinct) - 1
 
     def repeat(self, index: int, count: int) -> None:
