@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -409,6 +410,53 @@ def peak_rss_kb(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss) // 1024
 
 
+def rss_split_kb(pid: int) -> tuple[int, int]:
+    """(anonymous, file-backed) resident kB of `pid` now; (0, 0) without /proc. File-backed
+    pages are mostly chDB's library code, mapped from disk and reclaimable; anonymous pages
+    are the heap: queues, batches, chDB's working memory."""
+    kb = {"RssAnon": 0, "RssFile": 0}
+    status = Path(f"/proc/{pid}/status")
+    for line in status.read_text().splitlines() if status.exists() else []:
+        name, _, value = line.partition(":")
+        if name in kb:
+            kb[name] = int(value.split()[0])
+    return kb["RssAnon"], kb["RssFile"]
+
+
+@dataclass
+class MemoryPeaks:
+    """The largest anonymous and file-backed RSS seen while sampling (each at its own time)."""
+
+    anon_kb: int = 0
+    file_kb: int = 0
+
+
+class MemorySampler:
+    """Samples `rss_split_kb` every `interval` s in a thread: VmHWM gives the total's peak
+    but not what it is made of."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        self.pid, self.interval = pid, interval
+        self.peaks = MemoryPeaks()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> MemoryPeaks:
+        self._thread.start()
+        return self.peaks
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            anon, file = rss_split_kb(self.pid)
+            self.peaks.anon_kb = max(self.peaks.anon_kb, anon)
+            self.peaks.file_kb = max(self.peaks.file_kb, file)
+
+
 def core_busy_seconds(core: int) -> float:
     """CPU seconds core `core` spent on anything but idle (and I/O wait), all processes;
     with the server's CPU seconds it tells what neighbours took of the server's core."""
@@ -440,6 +488,8 @@ class PipelineResult:
     refused: int
     errors: int
     peak_rss_kb: int
+    idle_rss_kb: tuple[int, int]  # (anonymous, file-backed) after start-up, before the load
+    peaks: MemoryPeaks
     server_cpu: float  # share of one core during the window
     neighbours_cpu: float  # share of the server's core other processes took in the window
     cpu_run_s: float  # the server's CPU seconds from load start until all was stored
@@ -489,7 +539,10 @@ def run_pipeline(
     `config` is a serve configuration file (e.g. the processors to run)."""
     name = f"serve-{rate:.0f}-{config.stem if config else 'default'}"
     server = start_server(args, workdir / name, config)
+    sampler = MemorySampler(server.pid)
     try:
+        idle_rss = rss_split_kb(server.pid)
+        peaks = sampler.start()
         baseline = stored_events(server)
         cpu_at_start = cpu_seconds(server.pid)
         start = time.time() + 1.0
@@ -557,6 +610,7 @@ def run_pipeline(
         peak_rss = peak_rss_kb(server.pid)
         writer = writer_stats(server)
     finally:
+        sampler.stop()
         code = server.stop()
     if code != 0:
         print("".join(server.output[-30:]), file=sys.stderr)
@@ -571,6 +625,8 @@ def run_pipeline(
         refused=sum(r["refused"] for r in results),
         errors=sum(r["errors"] for r in results),
         peak_rss_kb=peak_rss,
+        idle_rss_kb=idle_rss,
+        peaks=peaks,
         server_cpu=cpu_window / args.duration,
         neighbours_cpu=max(0.0, core_window - cpu_window) / args.duration,
         cpu_run_s=cpu_run,
@@ -639,6 +695,7 @@ def report(
         f"    server            peak RSS {rss_mb:6.0f} MB   CPU {result.server_cpu:.0%} of one "
         f"core during the window (other processes took {result.neighbours_cpu:.0%} of it)"
     )
+    _print_memory(result)
     if paced is not None:
         paced_rate = paced.acked_window / paced.window_s * 60
         print(
@@ -692,6 +749,17 @@ def report(
     )
     if with_processors is not None:
         _print_processors_target(with_processors.sustained_rate, sustained, args)
+
+
+def _print_memory(result: PipelineResult) -> None:
+    idle_anon, idle_file = (kb / 1024 for kb in result.idle_rss_kb)
+    print(
+        f"    memory            idle before the load {idle_anon + idle_file:.0f} MB "
+        f"({idle_anon:.0f} anonymous + {idle_file:.0f} file-backed); under load at most "
+        f"{result.peaks.anon_kb / 1024:.0f} MB anonymous and {result.peaks.file_kb / 1024:.0f} MB "
+        "file-backed (mostly chDB's library code, mapped from disk: the floor with the store "
+        "in process)"
+    )
 
 
 def _print_processors_target(on: float, off: float, args: argparse.Namespace) -> None:
