@@ -46,6 +46,9 @@
 // moves work off the main thread (e.g. a compile hint: compiled on the streaming thread before
 // the script can run) can delay.
 //
+// The verdict also prints a distribution-free 95 % confidence interval of the median (order
+// statistics), and BENCH_JSON=FILE writes the per-round figures.
+//
 // --budget MS (default 2) and --strict: the budget is about the load window, the main-thread time
 // the SDK adds while the page loads (navigation start -> load event end, with - without; see
 // README "Budgets", changed on 2026-12-06 from the total): the verdict compares the JavaScript
@@ -401,6 +404,21 @@ if (PROFILE > 0) {
   const loadWindow = rs.map((r) => delta('with')(r, 'Load'));
   const met = verdict('budget: SDK JavaScript with - without, load window (navigation start -> load event end)', loadWindow);
   console.log(`  upper quartile of the load window: ${f(q(loadWindow, 0.75))} ms`);
+  // How precisely the rounds pin the median down: a distribution-free 95 % confidence interval
+  // (order statistics: ranks n/2 -+ 0.98 sqrt(n), from the binomial's normal approximation).
+  const ci = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const k = Math.max(0, Math.floor((s.length - 1.96 * Math.sqrt(s.length)) / 2));
+    return `${f(s[k])}..${f(s[s.length - 1 - k])}`;
+  };
+  console.log(`  95 % confidence interval of that median (order statistics, ${PROFILE} rounds): ${ci(loadWindow)} ms`);
+  if (compareFile) console.log(`  the same for --sdk minus --compare, load window, per round: ${ci(rs.map((r) => delta('with', 'js', 'compare')(r, 'Load')))} ms`);
+  if (process.env.BENCH_JSON) {
+    // Per-round figures, for pooling runs (not the budgeted figure, which is one run's median).
+    const {writeFileSync} = await import('node:fs');
+    writeFileSync(process.env.BENCH_JSON, JSON.stringify(rs.map((r) => Object.fromEntries(Object.entries(r).map(([v, x]) =>
+      [v, {jsLoad: x.jsLoad, jsAfter: x.jsAfter, busyLoad: x.busyLoad, busyAfter: x.busyAfter, loadEventEnd: x.loadEventEnd, started: x.started}])))));
+  }
   const total = rs.map((r) => delta('with')(r, 'Total'));
   console.log(`  the total (until load + 1.5 s), not budgeted, must not get worse: ${f(median(total))} ms (IQR ${spread(total)})`);
   process.exit(STRICT && !met ? 1 : 0);
