@@ -22,9 +22,8 @@ import grpc
 import pyarrow as pa
 from aiohttp import web
 
-from vitalsight.exporters.chdb_store import ChdbStore
 from vitalsight.exporters.exporter import ClickHouseExporter
-from vitalsight.exporters.query_endpoint import create_query_app
+from vitalsight.exporters.query_endpoint import QueryStore, create_query_app
 from vitalsight.exporters.retention import apply_retention
 from vitalsight.exporters.schema import migrate
 from vitalsight.exporters.server_store import ClickHouseServerStore
@@ -63,6 +62,9 @@ def open_store(config: ServeConfig) -> Store:
     """The writer's store: a ClickHouse server when a URL is configured, else chDB."""
     if config.clickhouse_url:
         return ClickHouseServerStore(config.clickhouse_url, database=config.database)
+    # Imported here: with a ClickHouse server the process never loads chDB's library.
+    from vitalsight.exporters.chdb_store import ChdbStore  # noqa: PLC0415
+
     return ChdbStore(config.data_dir, database=config.database)
 
 
@@ -158,7 +160,7 @@ class VitalsightServer:
         await self._grpc.start()
         self._start_boost_feed(processors)
         query_url = None
-        if isinstance(store, ChdbStore):
+        if isinstance(store, QueryStore):  # the embedded store: nothing else can query it
             app = create_query_app(store, user=config.query_user, password=query_password(config))
             self._query_runner, query_port = await self._serve_app(app, config.query_port)
             query_url = f"http://{config.host}:{query_port}"

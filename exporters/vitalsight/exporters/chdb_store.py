@@ -16,10 +16,10 @@ import chdb
 import pyarrow as pa
 
 from vitalsight.exporters.batch import TableRows
+from vitalsight.exporters.store import DEFAULT_DATABASE
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATABASE = "vitalsight"
 # Inserts run at a lower CPU priority (nice), so the receivers answering senders on the same
 # core preempt them: acknowledgement latency stays low while a large batch is inserted.
 INSERT_THREAD_NICENESS = 10

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from aiohttp import web
 
@@ -125,8 +125,10 @@ _WRAPPER_SCOPE = re.compile(r":? In scope SELECT formatQuery\(.*\)\. \(", re.DOT
 _FORMAT_PARAM = "vitalsight_query_text"
 
 
+@runtime_checkable
 class QueryStore(Protocol):
-    """What the endpoint needs from a store (``ChdbStore`` has it)."""
+    """What the endpoint needs from a store (``ChdbStore`` has it; the server store has not:
+    clients query the server itself)."""
 
     database: str
 

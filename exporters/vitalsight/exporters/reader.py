@@ -10,8 +10,8 @@ from typing import Any
 
 import clickhouse_connect
 
-from vitalsight.exporters.chdb_store import DEFAULT_DATABASE
 from vitalsight.exporters.server_store import client_settings_from_url
+from vitalsight.exporters.store import DEFAULT_DATABASE
 
 DEFAULT_QUERY_URL = "http://127.0.0.1:8123"
 

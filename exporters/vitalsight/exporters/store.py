@@ -9,6 +9,10 @@ from typing import Any, Protocol
 
 from vitalsight.exporters.batch import TableRows
 
+# Here, not beside chDB: readers and the server store need the name without loading chDB's
+# 555 MB library (~230 MB resident once imported).
+DEFAULT_DATABASE = "vitalsight"
+
 
 class Store(Protocol):
     """Where the exporter writes. Both implementations run the same SQL."""

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from vitalsight.exporters.chdb_store import DEFAULT_DATABASE
 from vitalsight.exporters.reader import DEFAULT_QUERY_URL
+from vitalsight.exporters.store import DEFAULT_DATABASE
 from vitalsight.insights.summarize.claude import DEFAULT_MODEL
 
 ENV_PREFIX = "VITALSIGHT_INSIGHTS_"
