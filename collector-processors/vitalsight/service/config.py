@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from vitalsight.exporters.store import DEFAULT_DATABASE
 from vitalsight.exporters.writer import (
     DEFAULT_FLUSH_INTERVAL_S,
     DEFAULT_FLUSH_ROWS,
@@ -65,7 +66,7 @@ class ServeConfig(BaseModel):
     clickhouse_url: str | None = Field(
         None, description="http(s)://user:password@host:port/database; unset = embedded chDB"
     )
-    database: str = "vitalsight"
+    database: str = DEFAULT_DATABASE
     host: str = "127.0.0.1"
     http_port: int = DEFAULT_HTTP_PORT
     grpc_port: int = DEFAULT_GRPC_PORT

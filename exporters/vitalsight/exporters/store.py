@@ -5,9 +5,10 @@ Only the writer knows which store it has; readers use the ClickHouse HTTP protoc
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from vitalsight.exporters.batch import TableRows
+if TYPE_CHECKING:
+    from vitalsight.exporters.batch import TableRows
 
 # Here, not beside chDB: readers and the server store need the name without loading chDB's
 # 555 MB library (~230 MB resident once imported).

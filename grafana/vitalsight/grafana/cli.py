@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from vitalsight.exporters.reader import DEFAULT_QUERY_URL
+from vitalsight.exporters.store import DEFAULT_DATABASE
 
 _QUERY_PASSWORD_FILE = "query-password"
 
@@ -36,7 +37,7 @@ def grafana() -> None:
 @click.option("--host", help="Datasource host [default: vitalsight or clickhouse by mode].")
 @click.option("--port", type=int, default=8123, show_default=True)
 @click.option("--user", help="Datasource user [default: vitalsight or default by mode].")
-@click.option("--database", default="vitalsight", show_default=True)
+@click.option("--database", default=DEFAULT_DATABASE, show_default=True)
 @click.option(
     "--grafana-path",
     default="/etc/grafana/provisioning",
@@ -123,7 +124,7 @@ def alerts() -> None:
     default=Path("vitalsight-data"),
     show_default=True,
 )
-@click.option("--database", default="vitalsight", show_default=True)
+@click.option("--database", default=DEFAULT_DATABASE, show_default=True)
 @click.option("--offline", is_flag=True, help="Check schema and references only; run no SQL.")
 def validate(
     paths: tuple[Path, ...],

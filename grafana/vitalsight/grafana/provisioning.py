@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
+from vitalsight.exporters.store import DEFAULT_DATABASE
 from vitalsight.grafana.alerting import rule_files
 from vitalsight.grafana.uids import DATASOURCE_TYPE, DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID
 
@@ -39,7 +40,7 @@ class DatasourceTarget:
     host: str
     port: int
     user: str
-    database: str = "vitalsight"
+    database: str = DEFAULT_DATABASE
 
 
 EMBEDDED = DatasourceTarget("embedded", host="vitalsight", port=8123, user="vitalsight")
