@@ -395,14 +395,20 @@ def writer_stats(server: ServeProcess) -> WriterStats:
     )
 
 
+def proc_status_kb(pid: int, *names: str) -> dict[str, int]:
+    """The kB fields `names` of /proc/PID/status (e.g. VmHWM); empty without /proc."""
+    status = Path(f"/proc/{pid}/status")
+    fields = (
+        (line.partition(":") for line in status.read_text().splitlines()) if status.exists() else ()
+    )
+    return {name: int(value.split()[0]) for name, _, value in fields if name in names}
+
+
 def peak_rss_kb(pid: int) -> int:
     """The server's peak RSS: `VmHWM` from /proc (the kernel's high-water mark); without
     /proc, psutil's current RSS (a lower bound)."""
-    status = Path(f"/proc/{pid}/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
+    if hwm := proc_status_kb(pid, "VmHWM"):
+        return hwm["VmHWM"]
     try:
         psutil: Any = importlib.import_module("psutil")  # optional
     except ImportError:
@@ -414,13 +420,8 @@ def rss_split_kb(pid: int) -> tuple[int, int]:
     """(anonymous, file-backed) resident kB of `pid` now; (0, 0) without /proc. File-backed
     pages are mostly chDB's library code, mapped from disk and reclaimable; anonymous pages
     are the heap: queues, batches, chDB's working memory."""
-    kb = {"RssAnon": 0, "RssFile": 0}
-    status = Path(f"/proc/{pid}/status")
-    for line in status.read_text().splitlines() if status.exists() else []:
-        name, _, value = line.partition(":")
-        if name in kb:
-            kb[name] = int(value.split()[0])
-    return kb["RssAnon"], kb["RssFile"]
+    kb = proc_status_kb(pid, "RssAnon", "RssFile")
+    return kb.get("RssAnon", 0), kb.get("RssFile", 0)
 
 
 @dataclass
