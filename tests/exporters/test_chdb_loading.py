@@ -4,12 +4,16 @@ to a ClickHouse server never load it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 EMBEDDED_STORE_MODULE = "vitalsight.exporters.chdb_store"
+SERVER_URL = os.environ.get("VITALSIGHT_TEST_CLICKHOUSE_URL")
 
 
 def _loads_chdb(code: str) -> bool:
@@ -42,8 +46,6 @@ def test_the_embedded_store_loads_chdb() -> None:
 
 
 def test_serve_loads_chdb_when_it_opens_the_embedded_store(tmp_path: Path) -> None:
-    # With a ClickHouse server URL open_store builds the server store instead (it connects at
-    # once, so that half needs a server: VITALSIGHT_TEST_CLICKHOUSE_URL runs it elsewhere).
     assert _loads_chdb(
         f"""
         import sys
@@ -52,6 +54,22 @@ def test_serve_loads_chdb_when_it_opens_the_embedded_store(tmp_path: Path) -> No
         assert "chdb" not in sys.modules
         store = open_store(ServeConfig(data_dir={str(tmp_path)!r}))
         assert store.kind == "chdb", store.kind
+        store.close()
+        """
+    )
+
+
+@pytest.mark.skipif(
+    SERVER_URL is None, reason="no ClickHouse server here: set VITALSIGHT_TEST_CLICKHOUSE_URL"
+)
+def test_serve_with_a_clickhouse_server_never_loads_chdb() -> None:
+    # The server store connects when it is built, so this half needs a server.
+    assert not _loads_chdb(
+        f"""
+        from vitalsight.service.config import ServeConfig
+        from vitalsight.service.serve import open_store
+        store = open_store(ServeConfig(clickhouse_url={SERVER_URL!r}))
+        assert store.kind == "clickhouse", store.kind
         store.close()
         """
     )
